@@ -1,0 +1,64 @@
+"""The ASGI application: the canonical API, `/health`, docs, and (later) the document dialects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ticketry import __version__
+from ticketry.api.deps import SessionDep, SettingsDep
+from ticketry.api.middleware import RequestContextMiddleware
+from ticketry.api.problems import install_problem_handlers
+from ticketry.api.v1 import router as v1_router
+from ticketry.config import Settings, get_settings
+from ticketry.db import Database
+from ticketry.domain.attachments.storage import LocalStorage
+from ticketry.domain.health.service import database_reachable
+
+# The devops-service document's API version, which its /health shows.
+DOCUMENT_API_VERSION = "1.0.0"
+
+DESCRIPTION = """
+Ticketry's canonical API. Authenticate with `POST /api/v1/auth/login` (JSON) or the
+**Authorize** button (OAuth2 password form at `/api/v1/auth/token`), then send
+`Authorization: Bearer <access_token>`.
+
+Errors are RFC 9457 problem details (`application/problem+json`) with `detail`, `error_code`
+and `request_id`; every response carries `X-Request-ID`.
+"""
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.database_url, pool_size=settings.db_pool_size,
+                                    max_overflow=settings.db_max_overflow)
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="Ticketry",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.storage = LocalStorage(settings.storage_path)
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_size=settings.max_json_body_size)
+    app.include_router(v1_router, prefix="/api/v1")
+
+    @app.get("/health", tags=["health"], responses={503: {"description": "Database unreachable"}})
+    def health(session: SessionDep, settings: SettingsDep, request: Request) -> Any:
+        """Liveness and database reachability."""
+        body = {"status": "healthy", "service": "ticket-service",
+                "version": DOCUMENT_API_VERSION, "environment": settings.environment}
+        if not database_reachable(session):
+            body["status"] = "unhealthy"
+            return JSONResponse(body, status_code=503)
+        return body
+
+    return app

@@ -1,0 +1,117 @@
+"""Pure ASGI middleware: request ids, body limits and raw-input checks, cheap on every request."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    """Echo or assign `X-Request-ID`, refuse NUL bytes in the URL and oversized JSON bodies."""
+
+    def __init__(self, app: ASGIApp, *, max_body_size: int) -> None:
+        self.app = app
+        self.max_body_size = max_body_size
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        content_length = None
+        content_type = b""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                if _SAFE_REQUEST_ID.match(candidate):
+                    request_id = candidate
+            elif name == b"content-length":
+                content_length = value
+            elif name == b"content-type":
+                content_type = value
+        request_id = request_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        path = scope.get("raw_path") or scope["path"].encode()
+        if b"%00" in scope.get("query_string", b"") or b"%00" in path or "\x00" in scope["path"]:
+            await _problem(send_with_id, scope, request_id, 400, "BAD_REQUEST",
+                           "the URL must not contain NUL characters")
+            return
+        # Uploads stream through their own size check; everything else is a small document.
+        if not content_type.startswith(b"multipart/form-data"):
+            if content_length is not None:
+                try:
+                    too_big = int(content_length) > self.max_body_size
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await _problem(send_with_id, scope, request_id, 413, "PAYLOAD_TOO_LARGE",
+                                   f"request body exceeds {self.max_body_size} bytes")
+                    return
+            elif scope["method"] in ("POST", "PUT", "PATCH"):
+                # No declared length (chunked): read up to the limit before the app sees it.
+                body, complete = await _read_up_to(receive, self.max_body_size)
+                if not complete:
+                    await _problem(send_with_id, scope, request_id, 413, "PAYLOAD_TOO_LARGE",
+                                   f"request body exceeds {self.max_body_size} bytes")
+                    return
+                receive = _replay(body, receive)
+        await self.app(scope, receive, send_with_id)
+
+
+async def _read_up_to(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), True
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return b"", False
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _problem(send: Send, scope: Scope, request_id: str, status: int, code: str,
+                   detail: str) -> None:
+    from http import HTTPStatus
+
+    body: dict[str, Any] = {
+        "type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+        "detail": detail, "error_code": code, "instance": scope["path"],
+        "request_id": request_id,
+    }
+    payload = orjson.dumps(body)
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]})
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,239 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi.responses import Response as RawResponse
+
+from ticketry.api.deps import ActorDep, SessionDep, SettingsDep
+from ticketry.api.idempotency import idempotent_create
+from ticketry.api.v1.responses import problems
+from ticketry.db import utcnow
+from ticketry.domain.errors import ValidationFailed
+from ticketry.domain.tickets import service
+from ticketry.domain.tickets.models import Ticket
+from ticketry.domain.tickets.schemas import (
+    AssignRequest,
+    CloseRequest,
+    HistoryEntryRead,
+    ReopenRequest,
+    ResolveRequest,
+    SortField,
+    StatusChange,
+    TicketCreate,
+    TicketFilters,
+    TicketPage,
+    TicketPatch,
+    TicketRead,
+    TicketReplace,
+    history_entry_read,
+    ticket_read,
+)
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+MAX_PAGE_SIZE = 100
+
+
+def etag_of(ticket: Ticket) -> str:
+    return f'"{ticket.public_id}.{ticket.version}"'
+
+
+def _expected_version(if_match: str | None, ticket_id: uuid.UUID) -> int | None:
+    """Parse `If-Match: "<id>.<version>"` (weak or strong, as this API issues them)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    ident, _, version = tag.rpartition(".")
+    if ident != str(ticket_id) or not version.isdigit():
+        raise ValidationFailed("If-Match must be an ETag this API returned for this ticket",
+                               field="If-Match")
+    return int(version)
+
+
+def _ticket_response(ticket: Ticket, response: Response) -> TicketRead:
+    response.headers["ETag"] = etag_of(ticket)
+    return ticket_read(ticket, utcnow())
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """Accept repeated parameters and comma-separated lists alike."""
+    out: list[str] = []
+    for value in values or []:
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return out
+
+
+@router.get("", response_model=TicketPage, responses=problems(401, 422))
+def list_tickets(
+    actor: ActorDep,
+    session: SessionDep,
+    status_: Annotated[list[str] | None, Query(alias="status")] = None,
+    priority: Annotated[list[str] | None, Query()] = None,
+    category: Annotated[list[str] | None, Query()] = None,
+    tags: Annotated[list[str] | None, Query()] = None,
+    ticket_type: Annotated[list[str] | None, Query()] = None,
+    environment: Annotated[list[str] | None, Query()] = None,
+    status_category: Annotated[list[str] | None, Query()] = None,
+    queue: Annotated[str | None, Query(max_length=64)] = None,
+    assignee_id: uuid.UUID | None = None,
+    unassigned: bool | None = None,
+    requester_id: uuid.UUID | None = None,
+    team_id: uuid.UUID | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    updated_after: datetime | None = None,
+    updated_before: datetime | None = None,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+    sort_by: SortField = "created_at",
+    order: Literal["asc", "desc"] = "desc",
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, description="Page size; values above 100 are capped")] = 20,
+) -> TicketPage:
+    """List the tickets the caller may see: filters combine with AND, repeated values with OR."""
+    filters = TicketFilters(
+        queue=queue, status=_split(status_), priority=_split(priority),
+        category=_split(category), tags=_split(tags), ticket_type=_split(ticket_type),
+        environment=_split(environment), status_category=_split(status_category),
+        assignee_id=assignee_id, unassigned=unassigned, requester_id=requester_id,
+        team_id=team_id, created_after=created_after, created_before=created_before,
+        updated_after=updated_after, updated_before=updated_before,
+        search=search.strip() if search and search.strip() else None,
+    )
+    size = min(size, MAX_PAGE_SIZE)
+    result = service.list_tickets(session, actor=actor, filters=filters, page=page, size=size,
+                                  sort_by=sort_by, order=order)
+    now = utcnow()
+    return TicketPage(items=[ticket_read(t, now) for t in result.items], total=result.total,
+                      page=page, size=size, pages=result.pages)
+
+
+@router.post("", response_model=TicketRead, status_code=status.HTTP_201_CREATED,
+             responses=problems(401, 403, 409, 422))
+def create_ticket(
+    body: TicketCreate, request: Request, actor: ActorDep, session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key",
+                                                  max_length=255)] = None,
+) -> RawResponse:
+    """Create a ticket. Send `Idempotency-Key` to make retries safe."""
+
+    def create() -> tuple[int, dict[str, object], dict[str, str]]:
+        ticket = service.create_ticket(session, actor=actor, data=body, settings=settings)
+        read = ticket_read(ticket, utcnow())
+        return 201, read.model_dump(mode="json"), {
+            "Location": f"/api/v1/tickets/{ticket.public_id}", "ETag": etag_of(ticket)}
+
+    return idempotent_create(request, session, actor, body.model_dump(mode="json"), create)
+
+
+@router.get("/{ticket_id}", response_model=TicketRead, responses=problems(401, 404))
+def read_ticket(
+    ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep, response: Response,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> TicketRead | RawResponse:
+    ticket = service.get_ticket(session, actor=actor, ticket_id=ticket_id)
+    if if_none_match is not None and etag_of(ticket) in if_none_match:
+        return RawResponse(status_code=304, headers={"ETag": etag_of(ticket)})
+    return _ticket_response(ticket, response)
+
+
+@router.put("/{ticket_id}", response_model=TicketRead,
+            responses=problems(401, 403, 404, 412, 422))
+def replace_ticket(
+    ticket_id: uuid.UUID, body: TicketReplace, actor: ActorDep, session: SessionDep,
+    settings: SettingsDep, response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> TicketRead:
+    """Replace the ticket's editable content; omitted optional fields return to defaults."""
+    ticket = service.update_ticket(session, actor=actor, ticket_id=ticket_id, data=body,
+                                   expected_version=_expected_version(if_match, ticket_id),
+                                   settings=settings)
+    return _ticket_response(ticket, response)
+
+
+@router.patch("/{ticket_id}", response_model=TicketRead,
+              responses=problems(401, 403, 404, 412, 422))
+def patch_ticket(
+    ticket_id: uuid.UUID, body: TicketPatch, actor: ActorDep, session: SessionDep,
+    settings: SettingsDep, response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> TicketRead:
+    """Change only the fields given."""
+    ticket = service.update_ticket(session, actor=actor, ticket_id=ticket_id, data=body,
+                                   expected_version=_expected_version(if_match, ticket_id),
+                                   settings=settings)
+    return _ticket_response(ticket, response)
+
+
+@router.delete("/{ticket_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=problems(401, 403, 404))
+def delete_ticket(ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
+    """Delete a ticket (administrators). It leaves every listing; its history is kept."""
+    service.delete_ticket(session, actor=actor, ticket_id=ticket_id)
+
+
+@router.put("/{ticket_id}/assign", response_model=TicketRead,
+            responses=problems(401, 403, 404, 422))
+def assign_ticket(ticket_id: uuid.UUID, body: AssignRequest, actor: ActorDep,
+                  session: SessionDep, response: Response) -> TicketRead:
+    """Assign (or with `assignee_id: null`, unassign) the ticket."""
+    ticket = service.assign_ticket(session, actor=actor, ticket_id=ticket_id,
+                                   assignee_id=body.assignee_id, notes=body.notes)
+    return _ticket_response(ticket, response)
+
+
+@router.patch("/{ticket_id}/status", response_model=TicketRead,
+              responses=problems(401, 403, 404, 412, 422))
+def change_status(
+    ticket_id: uuid.UUID, body: StatusChange, actor: ActorDep, session: SessionDep,
+    settings: SettingsDep, response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> TicketRead:
+    """Move the ticket along its queue's lifecycle; 422 names the allowed next statuses."""
+    ticket = service.change_status(
+        session, actor=actor, ticket_id=ticket_id, status=body.status, notes=body.notes,
+        resolution_notes=body.resolution_notes,
+        expected_version=_expected_version(if_match, ticket_id), settings=settings)
+    return _ticket_response(ticket, response)
+
+
+@router.post("/{ticket_id}/resolve", response_model=TicketRead,
+             responses=problems(401, 403, 404, 422))
+def resolve_ticket(ticket_id: uuid.UUID, body: ResolveRequest, actor: ActorDep,
+                   session: SessionDep, settings: SettingsDep, response: Response) -> TicketRead:
+    ticket = service.resolve_ticket(session, actor=actor, ticket_id=ticket_id,
+                                    resolution_notes=body.resolution_notes, settings=settings)
+    return _ticket_response(ticket, response)
+
+
+@router.post("/{ticket_id}/close", response_model=TicketRead,
+             responses=problems(401, 403, 404, 422))
+def close_ticket(ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+                 settings: SettingsDep, response: Response,
+                 body: CloseRequest | None = None) -> TicketRead:
+    ticket = service.close_ticket(session, actor=actor, ticket_id=ticket_id,
+                                  notes=body.notes if body else None, settings=settings)
+    return _ticket_response(ticket, response)
+
+
+@router.post("/{ticket_id}/reopen", response_model=TicketRead,
+             responses=problems(401, 403, 404, 422))
+def reopen_ticket(ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+                  settings: SettingsDep, response: Response,
+                  body: ReopenRequest | None = None) -> TicketRead:
+    """Reopen a resolved or closed ticket (closed ones only within the reopen window)."""
+    ticket = service.reopen_ticket(session, actor=actor, ticket_id=ticket_id,
+                                   reason=body.reason if body else None, settings=settings)
+    return _ticket_response(ticket, response)
+
+
+@router.get("/{ticket_id}/history", response_model=list[HistoryEntryRead],
+            responses=problems(401, 404))
+def ticket_history(ticket_id: uuid.UUID, actor: ActorDep,
+                   session: SessionDep) -> list[HistoryEntryRead]:
+    """Every change to the ticket, oldest first (internal entries are shown to agents only)."""
+    return [history_entry_read(e)
+            for e in service.list_history(session, actor=actor, ticket_id=ticket_id)]

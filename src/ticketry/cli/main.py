@@ -1,0 +1,119 @@
+"""The `ticketry` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ticketry.config import get_settings
+from ticketry.db import Database
+
+app = typer.Typer(help="Ticketry: ticket management service.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+console = Console()
+
+
+def _database() -> Database:
+    settings = get_settings()
+    return Database(settings.database_url, pool_size=5, max_overflow=5)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations, install missing queue presets, create the first admin."""
+    from ticketry.cli.bootstrap import bootstrap
+
+    settings = get_settings()
+    database = _database()
+    report = bootstrap(database, settings)
+    _print_bootstrap(report, settings.admin_username)
+    console.print("[green]database is up to date[/green]")
+    database.dispose()
+
+
+def _print_bootstrap(report: object, admin_username: str) -> None:
+    from ticketry.cli.bootstrap import BootstrapReport
+
+    assert isinstance(report, BootstrapReport)
+    if report.presets_installed:
+        console.print(f"installed queue presets: {', '.join(report.presets_installed)}")
+    if report.admin is not None:
+        if report.admin.password is not None:
+            console.print(
+                f"[bold]created administrator[/bold] {report.admin.username!r} with password "
+                f"[bold yellow]{report.admin.password}[/bold yellow] (shown once; change it)")
+        else:
+            console.print(f"created administrator {report.admin.username!r} "
+                          "(password from TICKETRY_ADMIN_PASSWORD)")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+    workers: Annotated[int, typer.Option(help="Server processes")] = 1,
+    no_worker: Annotated[bool, typer.Option("--no-worker",
+                                            help="Do not run the embedded job worker")] = False,
+) -> None:
+    """Apply migrations, then serve the API (http://127.0.0.1:8000 by default)."""
+    import uvicorn
+
+    from ticketry.cli.bootstrap import bootstrap
+
+    settings = get_settings()
+    database = _database()
+    report = bootstrap(database, settings)
+    database.dispose()
+    _print_bootstrap(report, settings.admin_username)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    console.print(f"Ticketry listening on [bold]http://{bind_host}:{bind_port}[/bold] "
+                  f"(API docs at /docs; log in with POST /api/v1/auth/login as "
+                  f"{settings.admin_username!r})")
+    uvicorn.run("ticketry.api.asgi:app", host=bind_host, port=bind_port, workers=workers,
+                log_level="info", proxy_headers=False, access_log=settings.debug)
+
+
+@users_app.command("create")
+def users_create(
+    username: str,
+    email: Annotated[str, typer.Option(help="E-mail address")],
+    password: Annotated[str, typer.Option(help="Password (at least 8 characters)")],
+    role: Annotated[str, typer.Option(help="END_USER, DEVOPS_ENGINEER, TEAM_LEAD, MANAGER "
+                                           "or ADMIN")] = "END_USER",
+    full_name: Annotated[str | None, typer.Option(help="Display name")] = None,
+) -> None:
+    """Create a user."""
+    from pydantic import ValidationError
+
+    from ticketry.cli.bootstrap import bootstrap
+    from ticketry.domain.errors import DomainError
+    from ticketry.domain.users.schemas import UserCreate
+    from ticketry.domain.users.service import create_user
+
+    settings = get_settings()
+    database = _database()
+    bootstrap(database, settings)
+    try:
+        data = UserCreate(username=username, email=email, password=password,
+                          role=role.upper(), full_name=full_name)  # type: ignore[arg-type]
+        with database.unit_of_work() as session:
+            user = create_user(session, actor=None, data=data)
+            public_id = user.public_id
+    except ValidationError as exc:
+        for err in exc.errors():
+            console.print(f"[red]{'.'.join(str(p) for p in err['loc'])}: {err['msg']}[/red]")
+        raise typer.Exit(2) from exc
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        database.dispose()
+    console.print(f"created user {username!r} ({role.upper()}) id={public_id}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,89 @@
+"""Settings, read from `TICKETRY_*` environment variables (document names accepted as aliases)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str, *aliases: str) -> AliasChoices:
+    return AliasChoices(f"TICKETRY_{name}", *aliases)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    environment: Literal["development", "production"] = Field(
+        "development", validation_alias=_env("ENVIRONMENT", "ENVIRONMENT")
+    )
+    debug: bool = Field(False, validation_alias=_env("DEBUG", "DEBUG"))
+    var_dir: Path = Field(Path("var"), validation_alias=_env("VAR_DIR"))
+    database_url: str = Field("", validation_alias=_env("DATABASE_URL", "DATABASE_URL"))
+    db_pool_size: int = Field(20, validation_alias=_env("DB_POOL_SIZE"))
+    db_max_overflow: int = Field(20, validation_alias=_env("DB_MAX_OVERFLOW"))
+    secret_key: str = Field("", validation_alias=_env("SECRET_KEY", "JWT_SECRET_KEY"))
+    access_token_minutes: int = Field(30, validation_alias=_env("ACCESS_TOKEN_MINUTES"))
+    refresh_token_days: int = Field(14, validation_alias=_env("REFRESH_TOKEN_DAYS"))
+    storage_path: Path = Field(
+        Path("var/attachments"), validation_alias=_env("STORAGE_PATH", "UPLOAD_STORAGE_PATH")
+    )
+    upload_max_file_size: int = Field(
+        52_428_800, validation_alias=_env("UPLOAD_MAX_FILE_SIZE", "UPLOAD_MAX_FILE_SIZE")
+    )
+    max_json_body_size: int = Field(1_048_576, validation_alias=_env("MAX_JSON_BODY_SIZE"))
+    ticket_reopen_window_days: int = Field(
+        7, validation_alias=_env("TICKET_REOPEN_WINDOW_DAYS", "TICKET_REOPEN_WINDOW_DAYS")
+    )
+    sla_enabled: bool = Field(True, validation_alias=_env("SLA_ENABLED", "SLA_ENABLED"))
+    notifications_enabled: bool = Field(
+        True, validation_alias=_env("NOTIFICATIONS_ENABLED", "NOTIFICATIONS_ENABLED")
+    )
+    redis_url: str | None = Field(None, validation_alias=_env("REDIS_URL"))
+    webhook_allow_private_targets: bool = Field(
+        False, validation_alias=_env("WEBHOOK_ALLOW_PRIVATE_TARGETS")
+    )
+    support_allow_anonymous: bool = Field(False, validation_alias=_env("SUPPORT_ALLOW_ANONYMOUS"))
+    admin_username: str = Field("admin", validation_alias=_env("ADMIN_USERNAME"))
+    admin_password: str | None = Field(None, validation_alias=_env("ADMIN_PASSWORD"))
+    admin_email: str = Field("admin@example.com", validation_alias=_env("ADMIN_EMAIL"))
+    # argon2id cost; tests lower it, production keeps the library's RFC 9106 defaults.
+    argon2_time_cost: int = Field(3, validation_alias=_env("ARGON2_TIME_COST"))
+    argon2_memory_cost: int = Field(65_536, validation_alias=_env("ARGON2_MEMORY_COST"))
+    host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
+    port: int = Field(8000, validation_alias=_env("PORT", "SERVICE_PORT"))
+    docs_enabled: bool = Field(True, validation_alias=_env("DOCS_ENABLED"))
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'ticketry.db'}"
+        if not self.secret_key:
+            if self.environment == "production":
+                raise ValueError("TICKETRY_SECRET_KEY is required when TICKETRY_ENVIRONMENT=production")
+            self.secret_key = _development_secret(self.var_dir)
+        if self.environment == "production" and len(self.secret_key) < 32:
+            raise ValueError("TICKETRY_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+
+def _development_secret(var_dir: Path) -> str:
+    """A per-installation secret kept under var/, so restarts and sibling processes agree."""
+    path = var_dir / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

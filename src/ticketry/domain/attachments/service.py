@@ -1,0 +1,130 @@
+"""Attachments: validated against the queue's allowed types, stored, listed, downloaded, deleted."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from ticketry.db import utcnow
+from ticketry.domain.attachments.errors import (
+    AttachmentNotFound,
+    ContentMismatch,
+    UnsupportedFileType,
+)
+from ticketry.domain.attachments.filetypes import (
+    DEFAULT_ALLOWED,
+    FILE_TYPES,
+    content_matches,
+    extension_of,
+)
+from ticketry.domain.attachments.models import Attachment
+from ticketry.domain.attachments.storage import LocalStorage, StagedUpload
+from ticketry.domain.errors import PermissionDenied, ValidationFailed
+from ticketry.domain.history.models import ChangeType
+from ticketry.domain.history.service import record_change
+from ticketry.domain.queues.service import get_queue_config
+from ticketry.domain.tickets.models import Ticket
+from ticketry.domain.tickets.service import get_ticket
+from ticketry.domain.users.models import Role, User
+
+
+def clean_filename(raw: str | None) -> str:
+    """The client's name reduced to a safe display name (never used as a path)."""
+    name = unicodedata.normalize("NFC", raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip(" .")
+    if not name:
+        raise ValidationFailed("the file has no usable name", field="file")
+    return name[:255]
+
+
+def ticket_for_upload(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Ticket:
+    """Check the actor may attach to this ticket before a single byte is received."""
+    return get_ticket(session, actor=actor, ticket_id=ticket_id)
+
+
+def add_attachment(
+    session: Session, *, actor: User, ticket_id: uuid.UUID, staged: StagedUpload,
+    storage: LocalStorage, description: str | None = None, is_internal: bool = False,
+) -> tuple[Attachment, Ticket]:
+    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id, for_update=True)
+    if is_internal and not actor.is_agent:
+        raise PermissionDenied("only agents may add internal attachments")
+    filename = clean_filename(staged.filename)
+    config = get_queue_config(session, ticket.queue_id)
+    allowed = tuple(config.settings.get("allowed_extensions") or DEFAULT_ALLOWED)
+    ext = extension_of(filename)
+    if ext not in allowed or ext not in FILE_TYPES:
+        raise UnsupportedFileType(
+            f"files of type {'.' + ext if ext else '(no extension)'} are not accepted; "
+            f"allowed: {', '.join(allowed)}", field="file")
+    file_type = FILE_TYPES[ext]
+    if not content_matches(file_type, staged.head):
+        raise ContentMismatch(f"the file's content is not a valid .{ext} file", field="file")
+    now = utcnow()
+    attachment = Attachment(
+        public_id=uuid.uuid4(), ticket_id=ticket.id, uploader_id=actor.id, filename=filename,
+        content_type=file_type.content_type, size=staged.size, sha256=staged.sha256,
+        storage_key="", description=description, is_internal=is_internal,
+        virus_scan_status="not_scanned", created_at=now,
+    )
+    attachment.storage_key = f"tickets/{ticket.public_id}/{attachment.public_id}"
+    session.add(attachment)
+    session.flush()
+    attachment.uploader = actor
+    record_change(session, ticket_id=ticket.id, actor=actor,
+                  change_type=ChangeType.ATTACHMENT_ADDED, at=now, field="attachment",
+                  new=filename, details={"attachment_id": str(attachment.public_id),
+                                         "size": staged.size, "sha256": staged.sha256,
+                                         "internal": is_internal})
+    ticket.updated_at = now
+    session.flush()
+    storage.keep(staged, attachment.storage_key)
+    return attachment, ticket
+
+
+def list_attachments(session: Session, *, actor: User, ticket_id: uuid.UUID) -> tuple[
+        Sequence[Attachment], Ticket]:
+    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
+    stmt = (select(Attachment).where(Attachment.ticket_id == ticket.id)
+            .options(joinedload(Attachment.uploader))
+            .order_by(Attachment.created_at, Attachment.id))
+    if not actor.is_agent:
+        stmt = stmt.where(Attachment.is_internal.is_(False))
+    return session.scalars(stmt).all(), ticket
+
+
+def get_attachment(session: Session, *, actor: User, attachment_id: uuid.UUID) -> tuple[
+        Attachment, Ticket]:
+    row = session.execute(
+        select(Attachment, Ticket)
+        .join(Ticket, Ticket.id == Attachment.ticket_id)
+        .where(Attachment.public_id == attachment_id, Ticket.deleted_at.is_(None))
+        .options(joinedload(Attachment.uploader))
+    ).one_or_none()
+    if row is None:
+        raise AttachmentNotFound(f"attachment {attachment_id} not found")
+    attachment, ticket = row
+    visible = actor.is_agent or (ticket.requester_id == actor.id and not attachment.is_internal)
+    if not visible:
+        raise AttachmentNotFound(f"attachment {attachment_id} not found")
+    return attachment, ticket
+
+
+def delete_attachment(session: Session, *, actor: User, attachment_id: uuid.UUID) -> str:
+    """Remove the row (the caller deletes the bytes after commit); returns the storage key."""
+    attachment, ticket = get_attachment(session, actor=actor, attachment_id=attachment_id)
+    if attachment.uploader_id != actor.id and actor.role_enum is not Role.ADMIN:
+        raise PermissionDenied("only the uploader or an administrator may delete an attachment")
+    record_change(session, ticket_id=ticket.id, actor=actor,
+                  change_type=ChangeType.ATTACHMENT_DELETED, at=utcnow(), field="attachment",
+                  old=attachment.filename,
+                  details={"attachment_id": str(attachment.public_id),
+                           "internal": attachment.is_internal})
+    key = attachment.storage_key
+    session.delete(attachment)
+    session.flush()
+    return key

@@ -1,0 +1,173 @@
+"""Login, token issue and rotation, logout, and turning a presented token into a user."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ticketry.config import Settings
+from ticketry.db import utcnow
+from ticketry.domain.auth.errors import InvalidCredentials, InvalidToken, TokenReused
+from ticketry.domain.auth.models import AuthSession, RefreshToken
+from ticketry.domain.auth.passwords import hash_password, needs_rehash, verify_password
+from ticketry.domain.users.models import User
+from ticketry.domain.users.service import get_user_by_username
+
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: User
+
+
+def _encode(settings: Settings, claims: dict[str, Any]) -> str:
+    return jwt.encode(claims, settings.secret_key, algorithm=ALGORITHM)
+
+
+def _issue(session: Session, settings: Settings, user: User, auth_session: AuthSession,
+           now: datetime) -> IssuedTokens:
+    access_ttl = timedelta(minutes=settings.access_token_minutes)
+    access = _encode(settings, {
+        "sub": str(user.public_id),
+        "username": user.username,
+        "email": user.email,
+        "role": user.role,
+        "type": "access",
+        "exp": int((now + access_ttl).timestamp()),
+        "iat": int(now.timestamp()),
+        "jti": secrets.token_hex(16),
+        "sid": str(auth_session.id),
+    })
+    refresh_jti = secrets.token_hex(16)
+    refresh_expires = min(auth_session.expires_at, now + timedelta(days=settings.refresh_token_days))
+    session.add(RefreshToken(jti=refresh_jti, session_id=auth_session.id, created_at=now,
+                             expires_at=refresh_expires))
+    refresh = _encode(settings, {
+        "sub": str(user.public_id),
+        "type": "refresh",
+        "exp": int(refresh_expires.timestamp()),
+        "iat": int(now.timestamp()),
+        "jti": refresh_jti,
+        "sid": str(auth_session.id),
+    })
+    session.flush()
+    return IssuedTokens(access, refresh, int(access_ttl.total_seconds()), user)
+
+
+def login(session: Session, *, settings: Settings, username: str, password: str) -> IssuedTokens:
+    """Check the credentials and open a session. Unknown users and bad passwords look alike."""
+    user = get_user_by_username(session, username)
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        raise InvalidCredentials("incorrect username or password")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    now = utcnow()
+    user.last_login_at = now
+    auth_session = AuthSession(
+        id=uuid.uuid4(), user_id=user.id, created_at=now,
+        expires_at=now + timedelta(days=settings.refresh_token_days),
+    )
+    session.add(auth_session)
+    session.flush()
+    return _issue(session, settings, user, auth_session, now)
+
+
+def _decode(settings: Settings, token: str, expected_type: str) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token, settings.secret_key, algorithms=[ALGORITHM],
+            options={"require": ["exp", "iat", "sub", "jti", "type"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("token is invalid") from exc
+    if claims.get("type") != expected_type:
+        raise InvalidToken(f"an {expected_type} token is required")
+    return claims
+
+
+def refresh_tokens(session: Session, *, settings: Settings, refresh_token: str) -> IssuedTokens:
+    """Rotate: the presented token is spent; presenting a spent one ends the whole session."""
+    claims = _decode(settings, refresh_token, "refresh")
+    now = utcnow()
+    row = session.execute(
+        select(RefreshToken, AuthSession, User)
+        .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+        .join(User, User.id == AuthSession.user_id)
+        .where(RefreshToken.jti == claims["jti"])
+        .with_for_update(of=RefreshToken)
+    ).one_or_none()
+    if row is None:
+        raise InvalidToken("refresh token is not recognised")
+    token, auth_session, user = row
+    if auth_session.revoked_at is not None or not user.is_active:
+        raise InvalidToken("session has ended")
+    if token.used_at is not None:
+        auth_session.revoked_at = now
+        auth_session.revoked_reason = "refresh_token_reuse"
+        session.flush()
+        raise TokenReused("refresh token was already used; the session has been ended")
+    if token.expires_at <= now:
+        raise InvalidToken("refresh token has expired")
+    token.used_at = now
+    return _issue(session, settings, user, auth_session, now)
+
+
+def logout(session: Session, *, actor_session_id: uuid.UUID | None, settings: Settings,
+           refresh_token: str | None = None) -> None:
+    """End the caller's session (and the one a given refresh token belongs to)."""
+    ids: set[uuid.UUID] = set()
+    if actor_session_id is not None:
+        ids.add(actor_session_id)
+    if refresh_token:
+        claims = _decode(settings, refresh_token, "refresh")
+        ids.add(uuid.UUID(claims["sid"]))
+    if ids:
+        session.execute(
+            update(AuthSession)
+            .where(AuthSession.id.in_(ids), AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason="logout")
+        )
+        session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    user: User
+    session_id: uuid.UUID | None
+
+
+def authenticate_access_token(session: Session, *, settings: Settings, token: str) -> Authenticated:
+    """One query: the user, provided the session is live and the account active."""
+    claims = _decode(settings, token, "access")
+    try:
+        session_id = uuid.UUID(claims["sid"])
+        user_id = uuid.UUID(claims["sub"])
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("token is invalid") from exc
+    user = session.scalars(
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.id == session_id,
+            AuthSession.revoked_at.is_(None),
+            User.public_id == user_id,
+            User.is_active.is_(True),
+        )
+    ).one_or_none()
+    if user is None:
+        raise InvalidToken("session has ended or the account is inactive")
+    return Authenticated(user, session_id)

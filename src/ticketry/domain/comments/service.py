@@ -1,0 +1,113 @@
+"""Comments: public replies and internal notes, with first-response tracking."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from ticketry.db import utcnow
+from ticketry.domain.comments.errors import CommentNotFound
+from ticketry.domain.comments.models import Comment
+from ticketry.domain.comments.schemas import CommentCreate, CommentUpdate
+from ticketry.domain.errors import PermissionDenied
+from ticketry.domain.history.models import ChangeType
+from ticketry.domain.history.service import record_change
+from ticketry.domain.tickets.models import Ticket
+from ticketry.domain.tickets.service import get_ticket
+from ticketry.domain.users.models import Role, User
+
+
+def add_comment(session: Session, *, actor: User, ticket_id: uuid.UUID,
+                data: CommentCreate) -> tuple[Comment, Ticket]:
+    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id, for_update=True)
+    if data.is_internal and not actor.is_agent:
+        raise PermissionDenied("only agents may write internal comments")
+    now = utcnow()
+    comment = Comment(
+        ticket_id=ticket.id, author_id=actor.id, content=data.content,
+        comment_type=data.comment_type.value, is_internal=data.is_internal,
+        created_at=now, updated_at=now,
+    )
+    session.add(comment)
+    session.flush()
+    comment.author = actor
+    # First response: the first public reply by an agent other than the requester.
+    if (ticket.first_response_at is None and actor.is_agent and not data.is_internal
+            and actor.id != ticket.requester_id):
+        ticket.first_response_at = now
+        ticket.version += 1
+    ticket.updated_at = now
+    record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.COMMENT_ADDED,
+                  at=now, details={"comment_id": str(comment.public_id),
+                                   "internal": data.is_internal})
+    session.flush()
+    return comment, ticket
+
+
+def list_comments(session: Session, *, actor: User, ticket_id: uuid.UUID) -> tuple[
+        Sequence[Comment], Ticket]:
+    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
+    stmt = (select(Comment).where(Comment.ticket_id == ticket.id)
+            .options(joinedload(Comment.author))
+            .order_by(Comment.created_at, Comment.id))
+    if not actor.is_agent:
+        stmt = stmt.where(Comment.is_internal.is_(False))
+    return session.scalars(stmt).all(), ticket
+
+
+def _get_comment(session: Session, actor: User, comment_id: uuid.UUID) -> tuple[Comment, Ticket]:
+    row = session.execute(
+        select(Comment, Ticket)
+        .join(Ticket, Ticket.id == Comment.ticket_id)
+        .where(Comment.public_id == comment_id, Ticket.deleted_at.is_(None))
+        .options(joinedload(Comment.author))
+    ).one_or_none()
+    if row is None:
+        raise CommentNotFound(f"comment {comment_id} not found")
+    comment, ticket = row
+    visible = actor.is_agent or (ticket.requester_id == actor.id and not comment.is_internal)
+    if not visible:
+        raise CommentNotFound(f"comment {comment_id} not found")
+    return comment, ticket
+
+
+def get_comment(session: Session, *, actor: User, comment_id: uuid.UUID) -> tuple[Comment, Ticket]:
+    return _get_comment(session, actor, comment_id)
+
+
+def update_comment(session: Session, *, actor: User, comment_id: uuid.UUID,
+                   data: CommentUpdate) -> tuple[Comment, Ticket]:
+    comment, ticket = _get_comment(session, actor, comment_id)
+    if comment.author_id != actor.id:
+        raise PermissionDenied("only the author may edit a comment")
+    if data.is_internal is not None and data.is_internal != comment.is_internal:
+        if not actor.is_agent:
+            raise PermissionDenied("only agents may write internal comments")
+        comment.is_internal = data.is_internal
+    now = utcnow()
+    if data.content != comment.content:
+        record_change(session, ticket_id=ticket.id, actor=actor,
+                      change_type=ChangeType.COMMENT_UPDATED, at=now, field="comment",
+                      old=comment.content, new=data.content,
+                      details={"comment_id": str(comment.public_id),
+                               "internal": comment.is_internal})
+        comment.content = data.content
+        comment.edited_at = now
+    comment.updated_at = now
+    session.flush()
+    return comment, ticket
+
+
+def delete_comment(session: Session, *, actor: User, comment_id: uuid.UUID) -> None:
+    comment, ticket = _get_comment(session, actor, comment_id)
+    if comment.author_id != actor.id and actor.role_enum is not Role.ADMIN:
+        raise PermissionDenied("only the author or an administrator may delete a comment")
+    record_change(session, ticket_id=ticket.id, actor=actor,
+                  change_type=ChangeType.COMMENT_DELETED, at=utcnow(), field="comment",
+                  old=comment.content,
+                  details={"comment_id": str(comment.public_id), "internal": comment.is_internal})
+    session.delete(comment)
+    session.flush()

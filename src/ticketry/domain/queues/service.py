@@ -1,0 +1,163 @@
+"""Queues: presets, configuration lookups and ticket numbering."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import datetime
+from importlib import resources
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ticketry.domain.queues.config import QueueConfig, queue_configs
+from ticketry.domain.queues.errors import QueueNotFound
+from ticketry.domain.queues.models import (
+    Queue,
+    QueueCategory,
+    QueueCounter,
+    QueuePriority,
+    QueueReferenceItem,
+    QueueStatus,
+    QueueTicketType,
+)
+from ticketry.domain.queues.schemas import QueuePreset
+
+PRESET_NAMES = ("devops", "healthcare", "enterprise", "support")
+
+
+def load_preset(name: str) -> QueuePreset:
+    text = resources.files("ticketry.domain.queues").joinpath(f"presets/{name}.json").read_text()
+    return QueuePreset.model_validate(json.loads(text))
+
+
+def available_presets() -> list[QueuePreset]:
+    found = []
+    for name in PRESET_NAMES:
+        try:
+            found.append(load_preset(name))
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def install_presets(session: Session) -> list[str]:
+    """Install every shipped preset whose queue does not exist yet; returns the keys installed."""
+    existing = set(session.scalars(select(Queue.key)))
+    has_default = session.scalar(select(Queue.id).where(Queue.is_default.is_(True))) is not None
+    installed = []
+    for preset in available_presets():
+        if preset.key in existing:
+            continue
+        session.add(queue_from_preset(preset, make_default=preset.is_default and not has_default))
+        installed.append(preset.key)
+    session.flush()
+    return installed
+
+
+def queue_from_preset(preset: QueuePreset, *, make_default: bool) -> Queue:
+    queue = Queue(
+        key=preset.key,
+        name=preset.name,
+        key_format=preset.key_format,
+        is_default=make_default,
+        default_language=preset.default_language,
+        settings=dict(preset.settings),
+        config_version=1,
+    )
+    queue.statuses = [
+        QueueStatus(
+            key=s.key, label=s.label, labels=s.labels, category=s.category, code=s.code,
+            position=i, is_initial=s.initial, transitions=list(s.transitions),
+            history_type=s.history_type,
+        )
+        for i, s in enumerate(preset.statuses)
+    ]
+    queue.priorities = [
+        QueuePriority(
+            key=p.key, label=p.label, labels=p.labels, code=p.code, rank=p.rank,
+            response_minutes=p.response_minutes, resolution_minutes=p.resolution_minutes,
+            is_default=p.default,
+        )
+        for p in preset.priorities
+    ]
+    queue.categories = [
+        QueueCategory(key=c.key, label=c.label, labels=c.labels, position=i,
+                      keywords=list(c.keywords))
+        for i, c in enumerate(preset.categories)
+    ]
+    queue.ticket_types = [
+        QueueTicketType(key=t.key, label=t.label, labels=t.labels, position=i,
+                        key_format=t.key_format, requires_approval=t.requires_approval)
+        for i, t in enumerate(preset.ticket_types)
+    ]
+    queue.reference_items = [
+        QueueReferenceItem(list_name=list_name, key=item.key, label=item.label,
+                           labels=item.labels, code=item.code, position=i)
+        for list_name, items in preset.reference_lists.items()
+        for i, item in enumerate(items)
+    ]
+    return queue
+
+
+def get_queue_config(session: Session, queue_id: int) -> QueueConfig:
+    return queue_configs.get(session, queue_id)
+
+
+def find_queue_config(session: Session, key: str | None) -> QueueConfig:
+    """The queue with this key, or the default queue when no key is given."""
+    if key is None:
+        queue_id = session.scalar(select(Queue.id).where(Queue.is_default.is_(True)).limit(1))
+        if queue_id is None:
+            raise QueueNotFound("no default queue is configured")
+        return queue_configs.get(session, queue_id)
+    config = queue_configs.get_by_key(session, key)
+    if config is None:
+        raise QueueNotFound(f"queue {key!r} does not exist", field="queue")
+    return config
+
+
+def list_queue_configs(session: Session) -> list[QueueConfig]:
+    ids = session.scalars(select(Queue.id).order_by(Queue.id)).all()
+    return [queue_configs.get(session, queue_id) for queue_id in ids]
+
+
+_PLACEHOLDER = re.compile(r"\{(number|daily|date|uuid)(?::([^}]*))?\}")
+
+
+def next_ticket_key(
+    session: Session, config: QueueConfig, *, ticket_type: str | None, now: datetime
+) -> tuple[str, int]:
+    """Render the queue's (or the ticket type's) key format with the next number of its scope."""
+    fmt = config.key_format
+    if ticket_type and ticket_type in config.ticket_types:
+        fmt = config.ticket_types[ticket_type].key_format or fmt
+    fields = {m.group(1) for m in _PLACEHOLDER.finditer(fmt)}
+    scope = f"{ticket_type or ''}|{fmt}"
+    if "daily" in fields:
+        scope += "|" + now.strftime("%Y%m%d")
+    number = _increment_counter(session, config.id, scope) if fields & {"number", "daily"} else 0
+
+    def render(match: re.Match[str]) -> str:
+        name, spec = match.group(1), match.group(2) or ""
+        if name in ("number", "daily"):
+            return format(number, spec)
+        if name == "date":
+            return now.strftime(spec or "%Y%m%d")
+        return str(uuid.uuid4())
+
+    return _PLACEHOLDER.sub(render, fmt), number
+
+
+def _increment_counter(session: Session, queue_id: int, scope: str) -> int:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(QueueCounter).values(queue_id=queue_id, scope=scope, value=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[QueueCounter.queue_id, QueueCounter.scope],
+        set_={"value": QueueCounter.value + 1},
+    ).returning(QueueCounter.value)
+    value = session.execute(stmt).scalar_one()
+    return int(value)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ticketry.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
+from ticketry.domain.queues.models import Queue
+from ticketry.domain.users.models import Team, User
+
+
+class Ticket(Base):
+    """The union of what the documents describe; each API shows its own slice of it."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_queue_status", "queue_id", "status"),
+        Index("ix_tickets_queue_created", "queue_id", "created_at"),
+        Index("ix_tickets_status_category", "status_category"),
+        Index("ix_tickets_priority_rank", "priority_rank"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=new_uuid)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    number: Mapped[int] = mapped_column(Integer)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    ticket_type: Mapped[str | None] = mapped_column(String(64))
+
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(64))
+    status_category: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str | None] = mapped_column(String(64), index=True)
+    priority_rank: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(64), index=True)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    customer_email: Mapped[str | None] = mapped_column(String(320), index=True)
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    notifier: Mapped[str | None] = mapped_column(String(200))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+
+    location: Mapped[str | None] = mapped_column(String(200), index=True)
+    tool: Mapped[str | None] = mapped_column(String(200), index=True)
+    affected_service: Mapped[str | None] = mapped_column(String(200))
+    environment: Mapped[str | None] = mapped_column(String(64), index=True)
+    impact_level: Mapped[str | None] = mapped_column(String(64))
+    people: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    extra: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    resolution_notes: Mapped[str | None] = mapped_column(Text)
+    resolution_minutes: Mapped[int | None] = mapped_column(Integer)
+    internal_notes: Mapped[str | None] = mapped_column(Text)
+    public_notes: Mapped[str | None] = mapped_column(Text)
+    satisfaction_rating: Mapped[int | None] = mapped_column(Integer)
+    support_votes: Mapped[int] = mapped_column(Integer, default=0)
+
+    classification_confidence: Mapped[float | None] = mapped_column(Float)
+    classification_reasoning: Mapped[str | None] = mapped_column(Text)
+    classification_keywords: Mapped[list[str] | None] = mapped_column(JSONType)
+    classified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    manual_override: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    queue: Mapped[Queue] = relationship(lazy="raise")
+    requester: Mapped[User | None] = relationship(foreign_keys=[requester_id], lazy="raise")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="raise")
+    team: Mapped[Team | None] = relationship(lazy="raise")
+
+
+class TicketTag(Base):
+    """Tags as rows too, so a tag filter is an indexed lookup on every backend."""
+
+    __tablename__ = "ticket_tags"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class TicketWatcher(Base):
+    __tablename__ = "ticket_watchers"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,678 @@
+"""The ticket lifecycle. Every state change goes through `_apply` or `_transition`, which check
+the queue's rules and write history in the caller's transaction; callers commit."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from ticketry.config import Settings, get_settings
+from ticketry.db import utcnow
+from ticketry.domain.errors import PermissionDenied, ValidationFailed
+from ticketry.domain.history.models import ChangeType, TicketHistory
+from ticketry.domain.history.service import list_ticket_history, record_change
+from ticketry.domain.queues.config import QueueConfig, StatusConfig
+from ticketry.domain.queues.models import Queue
+from ticketry.domain.queues.service import find_queue_config, get_queue_config, next_ticket_key
+from ticketry.domain.sla.service import compute_targets
+from ticketry.domain.tickets import permissions
+from ticketry.domain.tickets.errors import (
+    InvalidTransition,
+    ReopenWindowExpired,
+    TicketNotFound,
+    VersionMismatch,
+)
+from ticketry.domain.tickets.models import Ticket, TicketTag
+from ticketry.domain.tickets.schemas import (
+    TicketCreate,
+    TicketFilters,
+    TicketPatch,
+    TicketReplace,
+)
+from ticketry.domain.users.errors import TeamNotFound, UserNotFound
+from ticketry.domain.users.models import Role, Team, User
+
+_EAGER = (joinedload(Ticket.requester), joinedload(Ticket.assignee), joinedload(Ticket.team),
+          joinedload(Ticket.queue))
+
+# Ticket columns a PATCH/PUT may set directly, by input field name.
+_PLAIN_FIELDS = {
+    "title": "title",
+    "description": "description",
+    "category": "category",
+    "ticket_type": "ticket_type",
+    "environment": "environment",
+    "impact_level": "impact_level",
+    "affected_service": "affected_service",
+    "tool": "tool",
+    "location": "location",
+    "customer_id": "customer_id",
+    "customer_email": "customer_email",
+    "customer_name": "customer_name",
+    "notifier": "notifier",
+    "people": "people",
+    "channel": "channel",
+    "url": "url",
+    "metadata": "extra",
+    "due_at": "due_at",
+}
+_REFERENCE_FIELDS = ("environment", "impact_level", "tool", "location")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_choices(config: QueueConfig, values: dict[str, Any]) -> None:
+    """Every configured value must exist in the queue; all problems are reported together."""
+    problems: list[dict[str, Any]] = []
+
+    def bad(field: str, value: Any, allowed: Sequence[str]) -> None:
+        problems.append({
+            "field": field,
+            "message": f"{value!r} is not a valid {field} for queue {config.key!r}; "
+                       f"allowed: {', '.join(allowed)}",
+        })
+
+    priority = values.get("priority")
+    if priority is not None and priority not in config.priorities:
+        bad("priority", priority, list(config.priorities))
+    category = values.get("category")
+    if category is not None and config.categories and category not in config.categories:
+        bad("category", category, list(config.categories))
+    ticket_type = values.get("ticket_type")
+    if ticket_type is not None and ticket_type not in config.ticket_types:
+        bad("ticket_type", ticket_type, list(config.ticket_types) or ["(none)"])
+    for field in _REFERENCE_FIELDS:
+        value = values.get(field)
+        items = config.reference_lists.get(field)
+        if value is not None and items is not None and value not in items:
+            bad(field, value, list(items))
+    if problems:
+        raise ValidationFailed(
+            f"{len(problems)} field(s) hold values this queue does not define",
+            details=problems,
+        )
+
+
+def _resolve_team(session: Session, team_public_id: uuid.UUID | None) -> int | None:
+    if team_public_id is None:
+        return None
+    team_id = session.scalar(select(Team.id).where(Team.public_id == team_public_id))
+    if team_id is None:
+        raise TeamNotFound(f"team {team_public_id} does not exist", field="team_id")
+    return team_id
+
+
+def _resolve_user(session: Session, user_public_id: uuid.UUID, field: str) -> User:
+    user = session.scalars(select(User).where(User.public_id == user_public_id)).one_or_none()
+    if user is None:
+        raise UserNotFound(f"user {user_public_id} does not exist", field=field)
+    return user
+
+
+def _set_tags(session: Session, ticket: Ticket, tags: list[str]) -> None:
+    if ticket.id is not None:
+        session.execute(delete(TicketTag).where(TicketTag.ticket_id == ticket.id))
+    ticket.tags = tags
+    session.add_all([TicketTag(ticket_id=ticket.id, tag=tag) for tag in tags])
+
+
+def _normalise_tags(tags: list[str] | None) -> list[str]:
+    seen: dict[str, None] = {}
+    for tag in tags or []:
+        seen.setdefault(tag.strip(), None)
+    return list(seen)
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def _load(session: Session, where: Any, *, for_update: bool = False) -> Ticket | None:
+    stmt = select(Ticket).where(where, Ticket.deleted_at.is_(None)).options(*_EAGER)
+    if for_update:
+        stmt = stmt.with_for_update(of=Ticket)
+    return session.scalars(stmt).unique().one_or_none()
+
+
+def get_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
+               for_update: bool = False) -> Ticket:
+    """A ticket the actor may see; others' tickets are indistinguishable from missing ones."""
+    ticket = _load(session, Ticket.public_id == ticket_id, for_update=for_update)
+    if ticket is None or not permissions.can_view(actor, ticket):
+        raise TicketNotFound(f"ticket {ticket_id} not found")
+    return ticket
+
+
+def get_ticket_by_key(session: Session, *, actor: User, key: str) -> Ticket:
+    ticket = _load(session, Ticket.key == key)
+    if ticket is None or not permissions.can_view(actor, ticket):
+        raise TicketNotFound(f"ticket {key} not found")
+    return ticket
+
+
+@dataclass(frozen=True, slots=True)
+class TicketListPage:
+    items: Sequence[Ticket]
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return math.ceil(self.total / self.size) if self.size else 0
+
+
+_SORT_COLUMNS: dict[str, Any] = {
+    "created_at": Ticket.created_at,
+    "updated_at": Ticket.updated_at,
+    "priority": Ticket.priority_rank,
+    "status": Ticket.status,
+    "title": Ticket.title,
+    "key": Ticket.number,
+    "number": Ticket.number,
+    "resolution_due_at": Ticket.resolution_due_at,
+    "response_due_at": Ticket.response_due_at,
+    "category": Ticket.category,
+}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filtered_tickets(session: Session, actor: User, filters: TicketFilters) -> Select[tuple[Ticket]]:
+    stmt = select(Ticket).where(permissions.visible_tickets(actor))
+    if not (filters.include_deleted and actor.role_enum is Role.ADMIN):
+        stmt = stmt.where(Ticket.deleted_at.is_(None))
+    if filters.queue is not None:
+        stmt = stmt.where(Ticket.queue_id == find_queue_config(session, filters.queue).id)
+    if filters.status:
+        stmt = stmt.where(Ticket.status.in_(filters.status))
+    if filters.status_category:
+        stmt = stmt.where(Ticket.status_category.in_(filters.status_category))
+    if filters.priority:
+        stmt = stmt.where(Ticket.priority.in_(filters.priority))
+    if filters.category:
+        stmt = stmt.where(Ticket.category.in_(filters.category))
+    if filters.ticket_type:
+        stmt = stmt.where(Ticket.ticket_type.in_(filters.ticket_type))
+    if filters.environment:
+        stmt = stmt.where(Ticket.environment.in_(filters.environment))
+    if filters.tags:
+        # Every requested tag must be present.
+        tagged = (
+            select(TicketTag.ticket_id)
+            .where(TicketTag.tag.in_(filters.tags))
+            .group_by(TicketTag.ticket_id)
+            .having(func.count() == len(set(filters.tags)))
+        )
+        stmt = stmt.where(Ticket.id.in_(tagged))
+    if filters.assignee_id is not None:
+        stmt = stmt.where(Ticket.assignee_id == select(User.id).where(
+            User.public_id == filters.assignee_id).scalar_subquery())
+    if filters.unassigned is not None:
+        stmt = stmt.where(Ticket.assignee_id.is_(None) if filters.unassigned
+                          else Ticket.assignee_id.is_not(None))
+    if filters.requester_id is not None:
+        stmt = stmt.where(Ticket.requester_id == select(User.id).where(
+            User.public_id == filters.requester_id).scalar_subquery())
+    if filters.team_id is not None:
+        stmt = stmt.where(Ticket.team_id == select(Team.id).where(
+            Team.public_id == filters.team_id).scalar_subquery())
+    if filters.created_after is not None:
+        stmt = stmt.where(Ticket.created_at >= filters.created_after)
+    if filters.created_before is not None:
+        stmt = stmt.where(Ticket.created_at <= filters.created_before)
+    if filters.updated_after is not None:
+        stmt = stmt.where(Ticket.updated_at >= filters.updated_after)
+    if filters.updated_before is not None:
+        stmt = stmt.where(Ticket.updated_at <= filters.updated_before)
+    if filters.search:
+        pattern = f"%{_escape_like(filters.search.lower())}%"
+        stmt = stmt.where(or_(func.lower(Ticket.title).like(pattern, escape="\\"),
+                              func.lower(Ticket.description).like(pattern, escape="\\")))
+    return stmt
+
+
+def list_tickets(
+    session: Session, *, actor: User, filters: TicketFilters, page: int = 1, size: int = 20,
+    sort_by: str = "created_at", order: str = "desc",
+) -> TicketListPage:
+    stmt = filtered_tickets(session, actor, filters)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    column = _SORT_COLUMNS.get(sort_by)
+    if column is None:
+        raise ValidationFailed(f"cannot sort by {sort_by!r}; allowed: {', '.join(_SORT_COLUMNS)}",
+                               field="sort_by")
+    descending = order.lower() == "desc"
+    ordering = [column.desc().nulls_last() if descending else column.asc().nulls_last(),
+                Ticket.id.desc() if descending else Ticket.id.asc()]
+    items = session.scalars(
+        stmt.options(*_EAGER).order_by(*ordering).offset((page - 1) * size).limit(size)
+    ).unique().all()
+    return TicketListPage(items, total, page, size)
+
+
+def list_history(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Sequence[TicketHistory]:
+    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
+    return list_ticket_history(session, ticket_id=ticket.id, include_internal=actor.is_agent)
+
+
+# --------------------------------------------------------------------------- create
+
+
+def create_ticket(session: Session, *, actor: User, data: TicketCreate,
+                  settings: Settings | None = None, now: datetime | None = None) -> Ticket:
+    settings = settings or get_settings()
+    now = now or utcnow()
+    config = find_queue_config(session, data.queue)
+    values = data.model_dump(exclude_unset=True)
+    _check_choices(config, values)
+
+    requester = actor
+    if data.requester_id is not None and data.requester_id != actor.public_id:
+        if not actor.is_agent:
+            raise PermissionDenied("only agents may file tickets on behalf of another user")
+        requester = _resolve_user(session, data.requester_id, "requester_id")
+
+    priority = config.priorities.get(data.priority) if data.priority else config.default_priority
+    status = config.initial_status
+    key, number = next_ticket_key(session, config, ticket_type=data.ticket_type, now=now)
+    targets = compute_targets(now, priority, enabled=settings.sla_enabled)
+    tags = _normalise_tags(data.tags)
+    ticket = Ticket(
+        key=key,
+        number=number,
+        queue_id=config.id,
+        ticket_type=data.ticket_type,
+        title=data.title,
+        description=data.description,
+        status=status.key,
+        status_category=status.category,
+        priority=priority.key if priority else None,
+        priority_rank=priority.rank if priority else None,
+        category=data.category,
+        tags=tags,
+        requester_id=requester.id,
+        customer_id=data.customer_id,
+        customer_email=data.customer_email,
+        customer_name=data.customer_name,
+        notifier=data.notifier,
+        team_id=_resolve_team(session, data.team_id),
+        location=data.location,
+        tool=data.tool,
+        affected_service=data.affected_service,
+        environment=data.environment,
+        impact_level=data.impact_level,
+        people=list(data.people or []),
+        channel=data.channel.value if data.channel else None,
+        url=data.url,
+        extra=dict(data.metadata or {}),
+        due_at=data.due_at,
+        response_due_at=targets.response_due_at,
+        resolution_due_at=targets.resolution_due_at,
+        manual_override=data.category is not None,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    session.add_all([TicketTag(ticket_id=ticket.id, tag=tag) for tag in tags])
+    record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.CREATED,
+                  at=now, details={"key": key, "queue": config.key})
+    session.flush()
+    ticket.requester = requester
+    ticket.assignee = None
+    ticket.queue = session.get(Queue, config.id)  # type: ignore[assignment]
+    ticket.team = session.get(Team, ticket.team_id) if ticket.team_id else None
+    return ticket
+
+
+# --------------------------------------------------------------------------- mutations
+
+
+def _check_version(ticket: Ticket, expected_version: int | None) -> None:
+    if expected_version is not None and ticket.version != expected_version:
+        raise VersionMismatch(
+            f"ticket has changed (version {ticket.version}, If-Match gave {expected_version})"
+        )
+
+
+def _touch(ticket: Ticket, now: datetime) -> None:
+    ticket.version += 1
+    ticket.updated_at = now
+
+
+def _apply(session: Session, ticket: Ticket, config: QueueConfig, actor: User,
+           changes: dict[str, Any], now: datetime, settings: Settings) -> bool:
+    """Set plain fields, priority and tags; one history row per changed field."""
+    changed = False
+    _check_choices(config, changes)
+    if "team_id" in changes:
+        team_id = _resolve_team(session, changes.pop("team_id"))
+        if team_id != ticket.team_id:
+            record_change(session, ticket_id=ticket.id, actor=actor,
+                          change_type=ChangeType.UPDATE, at=now, field="team",
+                          old=ticket.team.key if ticket.team else None,
+                          new=session.get(Team, team_id).key if team_id else None)  # type: ignore[union-attr]
+            ticket.team_id = team_id
+            ticket.team = session.get(Team, team_id) if team_id else None
+            changed = True
+    if "priority" in changes:
+        key = changes.pop("priority")
+        priority = config.priorities.get(key) if key else config.default_priority
+        new_key = priority.key if priority else None
+        if new_key != ticket.priority:
+            record_change(session, ticket_id=ticket.id, actor=actor,
+                          change_type=ChangeType.PRIORITY_CHANGE, at=now, field="priority",
+                          old=ticket.priority, new=new_key)
+            ticket.priority = new_key
+            ticket.priority_rank = priority.rank if priority else None
+            targets = compute_targets(ticket.created_at, priority, enabled=settings.sla_enabled)
+            ticket.response_due_at = targets.response_due_at
+            ticket.resolution_due_at = targets.resolution_due_at
+            changed = True
+    if "tags" in changes:
+        tags = _normalise_tags(changes.pop("tags"))
+        if tags != list(ticket.tags or []):
+            record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.UPDATE,
+                          at=now, field="tags", old=ticket.tags, new=tags)
+            _set_tags(session, ticket, tags)
+            changed = True
+    for field, value in changes.items():
+        attribute = _PLAIN_FIELDS[field]
+        if field == "channel" and value is not None:
+            value = str(value)
+        if field == "people":
+            value = list(value or [])
+        if field == "metadata":
+            value = dict(value or {})
+        old = getattr(ticket, attribute)
+        if old == value:
+            continue
+        record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.UPDATE,
+                      at=now, field=field,
+                      old=old if field != "metadata" else None,
+                      new=value if field != "metadata" else None)
+        setattr(ticket, attribute, value)
+        if field == "category":
+            # A person chose the category: the classifier must leave it alone from now on.
+            ticket.manual_override = True
+        changed = True
+    return changed
+
+
+def _transition(session: Session, ticket: Ticket, config: QueueConfig, actor: User,
+                target_key: str, now: datetime, settings: Settings, *,
+                resolution_notes: str | None = None, notes: str | None = None) -> None:
+    """Move the ticket along the queue's lifecycle, keeping the timestamps that depend on it."""
+    target = config.statuses.get(target_key)
+    if target is None:
+        raise ValidationFailed(
+            f"{target_key!r} is not a status of queue {config.key!r}; "
+            f"statuses: {', '.join(config.statuses)}", field="status")
+    current = config.statuses.get(ticket.status)
+    allowed = list(current.transitions) if current else list(config.statuses)
+    if target.key not in allowed:
+        raise InvalidTransition(
+            f"cannot move a ticket from {ticket.status} to {target.key}; "
+            f"allowed next statuses: {', '.join(allowed) or '(none)'}",
+            allowed=allowed, current=ticket.status, requested=target.key,
+        )
+    if current is not None and current.category == "closed" and target.category != "closed":
+        _check_reopen_window(ticket, now, config, settings)
+    if target.category == "solved":
+        text = (resolution_notes or "").strip()
+        if not text:
+            raise ValidationFailed("resolution_notes are required to resolve a ticket",
+                                   field="resolution_notes")
+        ticket.resolution_notes = text
+        ticket.resolved_at = now
+        ticket.resolution_minutes = int((now - ticket.created_at).total_seconds() // 60)
+    elif target.category == "closed":
+        ticket.closed_at = now
+    elif target.category == "deleted":
+        ticket.deleted_at = now
+    elif current is not None and current.category in ("solved", "closed"):
+        # Reopened: the resolution no longer stands.
+        ticket.resolved_at = None
+        ticket.closed_at = None
+        ticket.resolution_minutes = None
+    record_change(
+        session, ticket_id=ticket.id, actor=actor,
+        change_type=_status_change_type(target), at=now, field="status",
+        old=ticket.status, new=target.key,
+        details={k: v for k, v in {"notes": notes, "resolution_notes": resolution_notes}.items()
+                 if v},
+    )
+    ticket.status = target.key
+    ticket.status_category = target.category
+
+
+def _status_change_type(target: StatusConfig) -> str:
+    if target.history_type:
+        return target.history_type
+    return {"solved": ChangeType.RESOLVED, "closed": ChangeType.CLOSED,
+            "deleted": ChangeType.DELETED}.get(target.category, ChangeType.STATUS_CHANGE)
+
+
+def _check_reopen_window(ticket: Ticket, now: datetime, config: QueueConfig,
+                         settings: Settings) -> None:
+    days = config.settings.get("reopen_window_days") or settings.ticket_reopen_window_days
+    if ticket.closed_at is not None and now - ticket.closed_at > timedelta(days=days):
+        raise ReopenWindowExpired(
+            f"ticket was closed more than {days} days ago and can no longer be reopened")
+
+
+def _assign(session: Session, ticket: Ticket, actor: User, assignee_public_id: uuid.UUID | None,
+            now: datetime, notes: str | None = None) -> bool:
+    assignee = None
+    if assignee_public_id is not None:
+        assignee = _resolve_user(session, assignee_public_id, "assignee_id")
+        if not assignee.is_active or not assignee.is_agent:
+            raise ValidationFailed("tickets can only be assigned to active agents",
+                                   field="assignee_id")
+    if not permissions.can_assign(actor, ticket, assignee):
+        raise PermissionDenied("you may not assign this ticket to that user")
+    if (assignee.id if assignee else None) == ticket.assignee_id:
+        return False
+    record_change(session, ticket_id=ticket.id, actor=actor,
+                  change_type=ChangeType.ASSIGNMENT_CHANGE, at=now, field="assignee",
+                  old=ticket.assignee.username if ticket.assignee else None,
+                  new=assignee.username if assignee else None,
+                  details={"notes": notes} if notes else {})
+    ticket.assignee_id = assignee.id if assignee else None
+    ticket.assignee = assignee
+    return True
+
+
+def _mutable(session: Session, actor: User, ticket_id: uuid.UUID,
+             expected_version: int | None) -> tuple[Ticket, QueueConfig]:
+    ticket = get_ticket(session, actor=actor, ticket_id=ticket_id, for_update=True)
+    _check_version(ticket, expected_version)
+    return ticket, get_queue_config(session, ticket.queue_id)
+
+
+def _require_edit(actor: User, ticket: Ticket) -> None:
+    if not permissions.can_edit(actor, ticket):
+        raise PermissionDenied(_edit_denial(actor))
+
+
+def _edit_denial(actor: User) -> str:
+    if not actor.is_agent:
+        return "end users cannot change tickets"
+    return "you may only change tickets assigned to you (or your team's, as a team lead)"
+
+
+def update_ticket(
+    session: Session, *, actor: User, ticket_id: uuid.UUID, data: TicketPatch | TicketReplace,
+    expected_version: int | None = None, settings: Settings | None = None,
+) -> Ticket:
+    """PATCH (only the given fields) or PUT (the editable content as a whole)."""
+    settings = settings or get_settings()
+    ticket, config = _mutable(session, actor, ticket_id, expected_version)
+    now = utcnow()
+    if isinstance(data, TicketReplace):
+        changes = data.model_dump()
+        changes["tags"] = changes["tags"] or []
+        changes["people"] = changes["people"] or []
+        changes["metadata"] = changes["metadata"] or {}
+        status = assignee = resolution_notes = None
+        assignee_given = False
+    else:
+        changes = data.model_dump(exclude_unset=True)
+        status = changes.pop("status", None)
+        assignee_given = "assignee_id" in changes
+        assignee = changes.pop("assignee_id", None)
+        resolution_notes = changes.pop("resolution_notes", None)
+    for required in ("title", "description"):
+        if required in changes and changes[required] is None:
+            raise ValidationFailed(f"{required} cannot be null", field=required)
+
+    changed = False
+    if assignee_given:
+        changed |= _assign(session, ticket, actor, assignee, now)
+    if changes:
+        _require_edit(actor, ticket)
+        changed |= _apply(session, ticket, config, actor, changes, now, settings)
+    if status is not None and status != ticket.status:
+        _require_edit(actor, ticket)
+        _transition(session, ticket, config, actor, status, now, settings,
+                    resolution_notes=resolution_notes)
+        changed = True
+    if changed:
+        _touch(ticket, now)
+    session.flush()
+    return ticket
+
+
+def change_status(
+    session: Session, *, actor: User, ticket_id: uuid.UUID, status: str,
+    notes: str | None = None, resolution_notes: str | None = None,
+    expected_version: int | None = None, settings: Settings | None = None,
+) -> Ticket:
+    settings = settings or get_settings()
+    ticket, config = _mutable(session, actor, ticket_id, expected_version)
+    reopen_status = config.settings.get("reopen_status")
+    if status == reopen_status:
+        if not permissions.can_reopen(actor, ticket):
+            raise PermissionDenied("only the requester or an agent who may edit it can reopen")
+    else:
+        _require_edit(actor, ticket)
+    now = utcnow()
+    _transition(session, ticket, config, actor, status, now, settings,
+                resolution_notes=resolution_notes, notes=notes)
+    _touch(ticket, now)
+    session.flush()
+    return ticket
+
+
+def assign_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
+                  assignee_id: uuid.UUID | None, notes: str | None = None) -> Ticket:
+    if not actor.is_agent:
+        raise PermissionDenied("only agents may assign tickets")
+    ticket, _config = _mutable(session, actor, ticket_id, None)
+    now = utcnow()
+    if _assign(session, ticket, actor, assignee_id, now, notes):
+        _touch(ticket, now)
+    session.flush()
+    return ticket
+
+
+def _target_in_category(config: QueueConfig, ticket: Ticket, category: str, action: str) -> str:
+    """The status an action leads to: the queue's named one (`close_status`, ...) if allowed,
+    else the first allowed next status of that category."""
+    current = config.statuses.get(ticket.status)
+    allowed = current.transitions if current else ()
+    named = config.settings.get(f"{_ACTION_SETTING[category]}_status")
+    if named in allowed:
+        return str(named)
+    for key in allowed:
+        if config.statuses[key].category == category:
+            return key
+    raise InvalidTransition(
+        f"a ticket in status {ticket.status} cannot be {action}; "
+        f"allowed next statuses: {', '.join(allowed) or '(none)'}",
+        allowed=list(allowed), current=ticket.status,
+    )
+
+
+_ACTION_SETTING = {"solved": "resolve", "closed": "close", "open": "reopen"}
+
+
+def resolve_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
+                   resolution_notes: str, settings: Settings | None = None) -> Ticket:
+    settings = settings or get_settings()
+    if not actor.is_agent:
+        raise PermissionDenied("only agents may resolve tickets")
+    ticket, config = _mutable(session, actor, ticket_id, None)
+    _require_edit(actor, ticket)
+    now = utcnow()
+    target = _target_in_category(config, ticket, "solved", "resolved")
+    _transition(session, ticket, config, actor, target, now, settings,
+                resolution_notes=resolution_notes)
+    _touch(ticket, now)
+    session.flush()
+    return ticket
+
+
+def close_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
+                 notes: str | None = None, settings: Settings | None = None) -> Ticket:
+    settings = settings or get_settings()
+    if not actor.is_agent:
+        raise PermissionDenied("only agents may close tickets")
+    ticket, config = _mutable(session, actor, ticket_id, None)
+    _require_edit(actor, ticket)
+    now = utcnow()
+    target = _target_in_category(config, ticket, "closed", "closed")
+    _transition(session, ticket, config, actor, target, now, settings, notes=notes)
+    _touch(ticket, now)
+    session.flush()
+    return ticket
+
+
+def reopen_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
+                  reason: str | None = None, settings: Settings | None = None) -> Ticket:
+    settings = settings or get_settings()
+    ticket, config = _mutable(session, actor, ticket_id, None)
+    if not permissions.can_reopen(actor, ticket):
+        raise PermissionDenied("only the requester or an agent who may edit it can reopen")
+    current = config.statuses.get(ticket.status)
+    if current is None or current.category not in ("solved", "closed"):
+        raise InvalidTransition(
+            f"only resolved or closed tickets can be reopened (ticket is {ticket.status})",
+            current=ticket.status)
+    target = config.settings.get("reopen_status") or _target_in_category(
+        config, ticket, "open", "reopened")
+    now = utcnow()
+    _transition(session, ticket, config, actor, target, now, settings, notes=reason)
+    _touch(ticket, now)
+    session.flush()
+    return ticket
+
+
+def delete_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Ticket:
+    """Soft delete: the ticket leaves every listing but stays in the database and its history."""
+    if not permissions.can_delete(actor):
+        raise PermissionDenied("only an administrator may delete tickets")
+    ticket, config = _mutable(session, actor, ticket_id, None)
+    now = utcnow()
+    deleted_status = config.status_in_category("deleted")
+    record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.DELETED,
+                  at=now, field="status", old=ticket.status,
+                  new=deleted_status.key if deleted_status else ticket.status)
+    if deleted_status is not None:
+        ticket.status = deleted_status.key
+        ticket.status_category = deleted_status.category
+    ticket.deleted_at = now
+    _touch(ticket, now)
+    session.flush()
+    return ticket
