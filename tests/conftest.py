@@ -78,7 +78,7 @@ def migrated_database(settings: Settings) -> Iterator[Database]:
 class BoundDatabase(Database):
     """Every session of the app joins the test's outer transaction through a savepoint."""
 
-    def __init__(self, connection: Connection) -> None:  # noqa: D107
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.engine = connection.engine
         self.is_sqlite = connection.dialect.name == "sqlite"

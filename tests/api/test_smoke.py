@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from tests.factories import login, make_user
-
 from ticketry.domain.users.models import Role
 
 

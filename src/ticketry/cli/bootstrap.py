@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from ticketry.config import Settings
 from ticketry.db import Database
-from ticketry.domain.users.service import BootstrapResult, ensure_admin
 from ticketry.domain.queues.service import install_presets
+from ticketry.domain.users.service import BootstrapResult, ensure_admin
 from ticketry.migrations import upgrade_to_head
 
 

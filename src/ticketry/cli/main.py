@@ -99,7 +99,7 @@ def users_create(
     bootstrap(database, settings)
     try:
         data = UserCreate(username=username, email=email, password=password,
-                          role=role.upper(), full_name=full_name)  # type: ignore[arg-type]
+                          role=role.upper(), full_name=full_name)
         with database.unit_of_work() as session:
             user = create_user(session, actor=None, data=data)
             public_id = user.public_id

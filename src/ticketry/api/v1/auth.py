@@ -7,10 +7,10 @@ from pydantic import BaseModel
 
 from ticketry.api.deps import AuthDep, SessionDep, SettingsDep
 from ticketry.api.v1.responses import problems
+from ticketry.api.v1.users import user_read
 from ticketry.domain.auth import service
 from ticketry.domain.auth.schemas import LoginRequest, LogoutRequest, RefreshRequest, TokenPair
 from ticketry.domain.users.schemas import UserRead
-from ticketry.api.v1.users import user_read
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

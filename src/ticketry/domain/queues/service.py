@@ -154,8 +154,8 @@ def next_ticket_key(
 def _increment_counter(session: Session, queue_id: int, scope: str) -> int:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(QueueCounter).values(queue_id=queue_id, scope=scope, value=1)
-    stmt = stmt.on_conflict_do_update(
+    upsert = insert(QueueCounter).values(queue_id=queue_id, scope=scope, value=1)
+    stmt = upsert.on_conflict_do_update(
         index_elements=[QueueCounter.queue_id, QueueCounter.scope],
         set_={"value": QueueCounter.value + 1},
     ).returning(QueueCounter.value)
