@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from ticketry import __version__
 from ticketry.api.deps import SessionDep, SettingsDep
-from ticketry.api.middleware import RequestContextMiddleware
+from ticketry.api.middleware import RequestContextMiddleware, WriteGate
 from ticketry.api.problems import install_problem_handlers
 from ticketry.api.v1 import router as v1_router
 from ticketry.config import Settings, get_settings
@@ -48,7 +48,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database
     app.state.storage = LocalStorage(settings.storage_path)
     install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_size=settings.max_json_body_size)
+    app.state.write_gate = WriteGate(enabled=database.is_sqlite)
+    app.add_middleware(RequestContextMiddleware, max_body_size=settings.max_json_body_size,
+                       write_gate=app.state.write_gate)
     app.include_router(v1_router, prefix="/api/v1")
 
     @app.get("/health", tags=["health"], responses={503: {"description": "Database unreachable"}})

@@ -3,21 +3,50 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import Any
 
+import anyio
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ticketry.log import get_logger
+
+log = get_logger("ticketry.http")
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class WriteGate:
+    """Admits one writing request at a time into the thread pool on SQLite.
+
+    SQLite has a single writer. Without this, writers waiting in `BEGIN IMMEDIATE` can occupy
+    every worker thread while the writer holding the lock waits for a thread to finish: a
+    deadlock broken only by lock timeouts. Waiting here costs no thread. On PostgreSQL it is open.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self._lock = anyio.Lock() if enabled else None
+
+    async def __aenter__(self) -> None:
+        if self._lock is not None:
+            await self._lock.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
 
 class RequestContextMiddleware:
     """Echo or assign `X-Request-ID`, refuse NUL bytes in the URL and oversized JSON bodies."""
 
-    def __init__(self, app: ASGIApp, *, max_body_size: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_size: int, write_gate: WriteGate) -> None:
         self.app = app
         self.max_body_size = max_body_size
+        self.write_gate = write_gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,11 +67,26 @@ class RequestContextMiddleware:
         request_id = request_id or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         header = (b"x-request-id", request_id.encode())
+        started = time.perf_counter()
+        status_code = 0
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status_code
             if message["type"] == "http.response.start":
+                status_code = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
+
+        try:
+            await self._handle(scope, receive, send_with_id, request_id, content_length,
+                               content_type)
+        finally:
+            log.info("http_request", method=scope["method"], path=scope["path"],
+                     status=status_code, request_id=request_id,
+                     duration_ms=round((time.perf_counter() - started) * 1000, 2))
+
+    async def _handle(self, scope: Scope, receive: Receive, send_with_id: Send, request_id: str,
+                      content_length: bytes | None, content_type: bytes) -> None:
 
         path = scope.get("raw_path") or scope["path"].encode()
         if b"%00" in scope.get("query_string", b"") or b"%00" in path or "\x00" in scope["path"]:
@@ -68,6 +112,10 @@ class RequestContextMiddleware:
                                    f"request body exceeds {self.max_body_size} bytes")
                     return
                 receive = _replay(body, receive)
+            if scope["method"] not in _READ_METHODS:
+                async with self.write_gate:
+                    await self.app(scope, receive, send_with_id)
+                return
         await self.app(scope, receive, send_with_id)
 
 

@@ -13,7 +13,7 @@ from ticketry.db import Database
 app = typer.Typer(help="Ticketry: ticket management service.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def _database() -> Database:

@@ -92,9 +92,10 @@ async def upload_attachment(ticket_id: uuid.UUID, request: Request, actor: Actor
         if description is not None and "\x00" in description:
             raise ValidationFailed("description must not contain NUL characters",
                                    field="description")
-        attachment, ticket = await run_in_threadpool(
-            service.add_attachment, session, actor=actor, ticket_id=ticket_id, staged=files[0],
-            storage=storage, description=description, is_internal=is_internal)
+        async with request.app.state.write_gate:
+            attachment, ticket = await run_in_threadpool(
+                service.add_attachment, session, actor=actor, ticket_id=ticket_id, staged=files[0],
+                storage=storage, description=description, is_internal=is_internal)
     finally:
         form.discard()
     return attachment_read(attachment, ticket)

@@ -38,6 +38,9 @@ from ticketry.domain.tickets.schemas import (
 )
 from ticketry.domain.users.errors import TeamNotFound, UserNotFound
 from ticketry.domain.users.models import Role, Team, User
+from ticketry.log import get_logger
+
+log = get_logger("ticketry.tickets")
 
 _EAGER = (joinedload(Ticket.requester), joinedload(Ticket.assignee), joinedload(Ticket.team),
           joinedload(Ticket.queue))
@@ -329,6 +332,7 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
     record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.CREATED,
                   at=now, details={"key": key, "queue": config.key})
     session.flush()
+    log.info("ticket_created", key=key, queue=config.key, actor=actor.username)
     ticket.requester = requester
     ticket.assignee = None
     ticket.queue = session.get(Queue, config.id)  # type: ignore[assignment]
@@ -453,6 +457,8 @@ def _transition(session: Session, ticket: Ticket, config: QueueConfig, actor: Us
         details={k: v for k, v in {"notes": notes, "resolution_notes": resolution_notes}.items()
                  if v},
     )
+    log.info("ticket_status_changed", key=ticket.key, old=ticket.status, new=target.key,
+             actor=actor.username)
     ticket.status = target.key
     ticket.status_category = target.category
 
@@ -489,6 +495,8 @@ def _assign(session: Session, ticket: Ticket, actor: User, assignee_public_id: u
                   old=ticket.assignee.username if ticket.assignee else None,
                   new=assignee.username if assignee else None,
                   details={"notes": notes} if notes else {})
+    log.info("ticket_assigned", key=ticket.key, assignee=assignee.username if assignee else None,
+             actor=actor.username)
     ticket.assignee_id = assignee.id if assignee else None
     ticket.assignee = assignee
     return True
@@ -673,6 +681,7 @@ def delete_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Tic
         ticket.status = deleted_status.key
         ticket.status_category = deleted_status.category
     ticket.deleted_at = now
+    log.info("ticket_deleted", key=ticket.key, actor=actor.username)
     _touch(ticket, now)
     session.flush()
     return ticket
