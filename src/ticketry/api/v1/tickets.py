@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import Response as RawResponse
 
 from ticketry.api.deps import ActorDep, SessionDep, SettingsDep
@@ -53,9 +53,10 @@ def _expected_version(if_match: str | None, ticket_id: uuid.UUID) -> int | None:
     return int(version)
 
 
-def _ticket_response(ticket: Ticket, response: Response) -> TicketRead:
-    response.headers["ETag"] = etag_of(ticket)
-    return ticket_read(ticket, utcnow())
+def _ticket_response(ticket: Ticket) -> RawResponse:
+    """Serialised once by Pydantic's core (FastAPI would validate the model again)."""
+    return RawResponse(ticket_read(ticket, utcnow()).model_dump_json(),
+                       media_type="application/json", headers={"ETag": etag_of(ticket)})
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -91,7 +92,7 @@ def list_tickets(
     order: Literal["asc", "desc"] = "desc",
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, description="Page size; values above 100 are capped")] = 20,
-) -> TicketPage:
+) -> RawResponse:
     """List the tickets the caller may see: filters combine with AND, repeated values with OR."""
     filters = TicketFilters(
         queue=queue, status=_split(status_), priority=_split(priority),
@@ -106,8 +107,9 @@ def list_tickets(
     result = service.list_tickets(session, actor=actor, filters=filters, page=page, size=size,
                                   sort_by=sort_by, order=order)
     now = utcnow()
-    return TicketPage(items=[ticket_read(t, now) for t in result.items], total=result.total,
-                      page=page, size=size, pages=result.pages)
+    page_body = TicketPage(items=[ticket_read(t, now) for t in result.items], total=result.total,
+                           page=page, size=size, pages=result.pages)
+    return RawResponse(page_body.model_dump_json(), media_type="application/json")
 
 
 @router.post("", response_model=TicketRead, status_code=status.HTTP_201_CREATED,
@@ -131,41 +133,41 @@ def create_ticket(
 
 @router.get("/{ticket_id}", response_model=TicketRead, responses=problems(401, 404))
 def read_ticket(
-    ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep, response: Response,
+    ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep,
     if_none_match: Annotated[str | None, Header()] = None,
-) -> TicketRead | RawResponse:
+) -> RawResponse:
     ticket = service.get_ticket(session, actor=actor, ticket_id=ticket_id)
     if if_none_match is not None and etag_of(ticket) in if_none_match:
         return RawResponse(status_code=304, headers={"ETag": etag_of(ticket)})
-    return _ticket_response(ticket, response)
+    return _ticket_response(ticket)
 
 
 @router.put("/{ticket_id}", response_model=TicketRead,
             responses=problems(401, 403, 404, 412, 422))
 def replace_ticket(
     ticket_id: uuid.UUID, body: TicketReplace, actor: ActorDep, session: SessionDep,
-    settings: SettingsDep, response: Response,
+    settings: SettingsDep,
     if_match: Annotated[str | None, Header()] = None,
-) -> TicketRead:
+) -> RawResponse:
     """Replace the ticket's editable content; omitted optional fields return to defaults."""
     ticket = service.update_ticket(session, actor=actor, ticket_id=ticket_id, data=body,
                                    expected_version=_expected_version(if_match, ticket_id),
                                    settings=settings)
-    return _ticket_response(ticket, response)
+    return _ticket_response(ticket)
 
 
 @router.patch("/{ticket_id}", response_model=TicketRead,
               responses=problems(401, 403, 404, 412, 422))
 def patch_ticket(
     ticket_id: uuid.UUID, body: TicketPatch, actor: ActorDep, session: SessionDep,
-    settings: SettingsDep, response: Response,
+    settings: SettingsDep,
     if_match: Annotated[str | None, Header()] = None,
-) -> TicketRead:
+) -> RawResponse:
     """Change only the fields given."""
     ticket = service.update_ticket(session, actor=actor, ticket_id=ticket_id, data=body,
                                    expected_version=_expected_version(if_match, ticket_id),
                                    settings=settings)
-    return _ticket_response(ticket, response)
+    return _ticket_response(ticket)
 
 
 @router.delete("/{ticket_id}", status_code=status.HTTP_204_NO_CONTENT,
@@ -178,56 +180,56 @@ def delete_ticket(ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep) ->
 @router.put("/{ticket_id}/assign", response_model=TicketRead,
             responses=problems(401, 403, 404, 422))
 def assign_ticket(ticket_id: uuid.UUID, body: AssignRequest, actor: ActorDep,
-                  session: SessionDep, response: Response) -> TicketRead:
+                  session: SessionDep) -> RawResponse:
     """Assign (or with `assignee_id: null`, unassign) the ticket."""
     ticket = service.assign_ticket(session, actor=actor, ticket_id=ticket_id,
                                    assignee_id=body.assignee_id, notes=body.notes)
-    return _ticket_response(ticket, response)
+    return _ticket_response(ticket)
 
 
 @router.patch("/{ticket_id}/status", response_model=TicketRead,
               responses=problems(401, 403, 404, 412, 422))
 def change_status(
     ticket_id: uuid.UUID, body: StatusChange, actor: ActorDep, session: SessionDep,
-    settings: SettingsDep, response: Response,
+    settings: SettingsDep,
     if_match: Annotated[str | None, Header()] = None,
-) -> TicketRead:
+) -> RawResponse:
     """Move the ticket along its queue's lifecycle; 422 names the allowed next statuses."""
     ticket = service.change_status(
         session, actor=actor, ticket_id=ticket_id, status=body.status, notes=body.notes,
         resolution_notes=body.resolution_notes,
         expected_version=_expected_version(if_match, ticket_id), settings=settings)
-    return _ticket_response(ticket, response)
+    return _ticket_response(ticket)
 
 
 @router.post("/{ticket_id}/resolve", response_model=TicketRead,
              responses=problems(401, 403, 404, 422))
 def resolve_ticket(ticket_id: uuid.UUID, body: ResolveRequest, actor: ActorDep,
-                   session: SessionDep, settings: SettingsDep, response: Response) -> TicketRead:
+                   session: SessionDep, settings: SettingsDep) -> RawResponse:
     ticket = service.resolve_ticket(session, actor=actor, ticket_id=ticket_id,
                                     resolution_notes=body.resolution_notes, settings=settings)
-    return _ticket_response(ticket, response)
+    return _ticket_response(ticket)
 
 
 @router.post("/{ticket_id}/close", response_model=TicketRead,
              responses=problems(401, 403, 404, 422))
 def close_ticket(ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep,
-                 settings: SettingsDep, response: Response,
-                 body: CloseRequest | None = None) -> TicketRead:
+                 settings: SettingsDep,
+                 body: CloseRequest | None = None) -> RawResponse:
     ticket = service.close_ticket(session, actor=actor, ticket_id=ticket_id,
                                   notes=body.notes if body else None, settings=settings)
-    return _ticket_response(ticket, response)
+    return _ticket_response(ticket)
 
 
 @router.post("/{ticket_id}/reopen", response_model=TicketRead,
              responses=problems(401, 403, 404, 422))
 def reopen_ticket(ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep,
-                  settings: SettingsDep, response: Response,
-                  body: ReopenRequest | None = None) -> TicketRead:
+                  settings: SettingsDep,
+                  body: ReopenRequest | None = None) -> RawResponse:
     """Reopen a resolved or closed ticket (closed ones only within the reopen window)."""
     ticket = service.reopen_ticket(session, actor=actor, ticket_id=ticket_id,
                                    reason=body.reason if body else None, settings=settings)
-    return _ticket_response(ticket, response)
+    return _ticket_response(ticket)
 
 
 @router.get("/{ticket_id}/history", response_model=list[HistoryEntryRead],

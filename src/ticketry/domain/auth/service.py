@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ticketry.config import Settings
@@ -84,16 +86,28 @@ def login(session: Session, *, settings: Settings, username: str, password: str)
     return _issue(session, settings, user, auth_session, now)
 
 
-def _decode(settings: Settings, token: str, expected_type: str) -> dict[str, Any]:
+@lru_cache(maxsize=4096)
+def _verified_claims(token: str, secret: str) -> dict[str, Any] | str:
+    """Signature check and parse, memoised per token (a pure function of token and key);
+    expiry is checked on every use by the caller. Returns an error message on failure."""
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, settings.secret_key, algorithms=[ALGORITHM],
-            options={"require": ["exp", "iat", "sub", "jti", "type"]},
+            token, secret, algorithms=[ALGORITHM],
+            options={"require": ["exp", "iat", "sub", "jti", "type"], "verify_exp": False},
         )
-    except jwt.ExpiredSignatureError as exc:
-        raise InvalidToken("token has expired") from exc
-    except jwt.PyJWTError as exc:
-        raise InvalidToken("token is invalid") from exc
+    except jwt.PyJWTError:
+        return "token is invalid"
+    if not isinstance(claims.get("exp"), int | float):
+        return "token is invalid"
+    return claims
+
+
+def _decode(settings: Settings, token: str, expected_type: str) -> dict[str, Any]:
+    claims = _verified_claims(token, settings.secret_key)
+    if isinstance(claims, str):
+        raise InvalidToken(claims)
+    if claims["exp"] <= time.time():
+        raise InvalidToken("token has expired")
     if claims.get("type") != expected_type:
         raise InvalidToken(f"an {expected_type} token is required")
     return claims
@@ -144,6 +158,19 @@ def logout(session: Session, *, actor_session_id: uuid.UUID | None, settings: Se
         session.flush()
 
 
+# Built once: this runs on every authenticated request.
+_LIVE_SESSION_USER = (
+    select(User)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        AuthSession.id == bindparam("sid"),
+        AuthSession.revoked_at.is_(None),
+        User.public_id == bindparam("uid"),
+        User.is_active.is_(True),
+    )
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Authenticated:
     user: User
@@ -158,16 +185,7 @@ def authenticate_access_token(session: Session, *, settings: Settings, token: st
         user_id = uuid.UUID(claims["sub"])
     except (KeyError, ValueError) as exc:
         raise InvalidToken("token is invalid") from exc
-    user = session.scalars(
-        select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            AuthSession.id == session_id,
-            AuthSession.revoked_at.is_(None),
-            User.public_id == user_id,
-            User.is_active.is_(True),
-        )
-    ).one_or_none()
+    user = session.scalars(_LIVE_SESSION_USER, {"sid": session_id, "uid": user_id}).one_or_none()
     if user is None:
         raise InvalidToken("session has ended or the account is inactive")
     return Authenticated(user, session_id)

@@ -135,7 +135,9 @@ def next_ticket_key(
     if ticket_type and ticket_type in config.ticket_types:
         fmt = config.ticket_types[ticket_type].key_format or fmt
     fields = {m.group(1) for m in _PLACEHOLDER.finditer(fmt)}
-    scope = f"{ticket_type or ''}|{fmt}"
+    # One sequence per rendered format (not per type): types sharing a format share its keys.
+    # The "|" prefix keeps the scope untyped tickets have always used.
+    scope = f"|{fmt}"
     if "daily" in fields:
         scope += "|" + now.strftime("%Y%m%d")
     number = _increment_counter(session, config.id, scope) if fields & {"number", "daily"} else 0

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ticketry.config import Settings, get_settings
@@ -137,24 +137,30 @@ def _normalise_tags(tags: list[str] | None) -> list[str]:
 # --------------------------------------------------------------------------- reads
 
 
-def _load(session: Session, where: Any, *, for_update: bool = False) -> Ticket | None:
-    stmt = select(Ticket).where(where, Ticket.deleted_at.is_(None)).options(*_EAGER)
-    if for_update:
-        stmt = stmt.with_for_update(of=Ticket)
-    return session.scalars(stmt).unique().one_or_none()
+# Built once: constructing a statement costs more than executing it on the hot path.
+_BY_PUBLIC_ID = (select(Ticket)
+                 .where(Ticket.public_id == bindparam("ref"), Ticket.deleted_at.is_(None))
+                 .options(*_EAGER))
+_BY_PUBLIC_ID_FOR_UPDATE = _BY_PUBLIC_ID.with_for_update(of=Ticket)
+_BY_KEY = select(Ticket).where(Ticket.key == bindparam("ref"), Ticket.deleted_at.is_(None)).options(*_EAGER)
+
+
+def _load_one(session: Session, stmt: Select[tuple[Ticket]], ref: object) -> Ticket | None:
+    return session.scalars(stmt, {"ref": ref}).unique().one_or_none()
 
 
 def get_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
                for_update: bool = False) -> Ticket:
     """A ticket the actor may see; others' tickets are indistinguishable from missing ones."""
-    ticket = _load(session, Ticket.public_id == ticket_id, for_update=for_update)
+    ticket = _load_one(session, _BY_PUBLIC_ID_FOR_UPDATE if for_update else _BY_PUBLIC_ID,
+                       ticket_id)
     if ticket is None or not permissions.can_view(actor, ticket):
         raise TicketNotFound(f"ticket {ticket_id} not found")
     return ticket
 
 
 def get_ticket_by_key(session: Session, *, actor: User, key: str) -> Ticket:
-    ticket = _load(session, Ticket.key == key)
+    ticket = _load_one(session, _BY_KEY, key)
     if ticket is None or not permissions.can_view(actor, ticket):
         raise TicketNotFound(f"ticket {key} not found")
     return ticket
