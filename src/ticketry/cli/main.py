@@ -56,7 +56,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
     workers: Annotated[int, typer.Option(help="Server processes")] = 1,
     no_worker: Annotated[bool, typer.Option("--no-worker",
-                                            help="Do not run the embedded job worker")] = False,
+                                            help="Do not run the embedded job worker (no background jobs "
+                                                 "exist yet; accepted so deployments can set it)")] = False,
 ) -> None:
     """Apply migrations, then serve the API (http://127.0.0.1:8000 by default)."""
     import uvicorn
