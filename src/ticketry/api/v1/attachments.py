@@ -33,7 +33,9 @@ def storage_of(request: Request) -> LocalStorage:
 def attachment_read(attachment: Attachment, ticket: Ticket) -> AttachmentRead:
     uploader = attachment.uploader
     return AttachmentRead(
-        id=attachment.public_id, ticket_id=ticket.public_id, filename=attachment.filename,
+        id=attachment.public_id, ticket_id=ticket.public_id,
+        comment_id=attachment.comment.public_id if attachment.comment else None,
+        filename=attachment.filename,
         content_type=attachment.content_type, size=attachment.size, sha256=attachment.sha256,
         description=attachment.description, is_internal=attachment.is_internal,
         virus_scan_status=attachment.virus_scan_status,
@@ -42,6 +44,15 @@ def attachment_read(attachment: Attachment, ticket: Ticket) -> AttachmentRead:
         if uploader else None,
         created_at=attachment.created_at,
     )
+
+
+def _uuid_field(value: str | None, name: str) -> uuid.UUID | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        return uuid.UUID(value.strip())
+    except ValueError:
+        raise ValidationFailed(f"{name} must be a UUID", field=name) from None
 
 
 def content_disposition(filename: str) -> str:
@@ -65,6 +76,8 @@ def list_attachments(ticket_id: uuid.UUID, actor: ActorDep,
             "file": {"type": "string", "format": "binary"},
             "description": {"type": "string"},
             "is_internal": {"type": "boolean"},
+            "comment_id": {"type": "string", "format": "uuid",
+                           "description": "attach the file to one of your comments"},
         }}}}}},
 )
 async def upload_attachment(ticket_id: uuid.UUID, request: Request, actor: ActorDep,
@@ -89,13 +102,15 @@ async def upload_attachment(ticket_id: uuid.UUID, request: Request, actor: Actor
         is_internal = form.fields.get("is_internal", "false").strip().lower() in ("true", "1",
                                                                                   "yes")
         description = form.fields.get("description")
+        comment_id = _uuid_field(form.fields.get("comment_id"), "comment_id")
         if description is not None and "\x00" in description:
             raise ValidationFailed("description must not contain NUL characters",
                                    field="description")
         async with request.app.state.write_gate:
             attachment, ticket = await run_in_threadpool(
                 service.add_attachment, session, actor=actor, ticket_id=ticket_id, staged=files[0],
-                storage=storage, description=description, is_internal=is_internal)
+                storage=storage, description=description, is_internal=is_internal,
+                comment_id=comment_id)
     finally:
         form.discard()
     return attachment_read(attachment, ticket)

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketry.db import Base, UTCDateTime, new_uuid, utcnow
+from ticketry.domain.comments.models import Comment
 from ticketry.domain.users.models import User
 
 
@@ -31,3 +32,4 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     uploader: Mapped[User | None] = relationship(lazy="raise")
+    comment: Mapped[Comment | None] = relationship(lazy="raise", back_populates="attachments")

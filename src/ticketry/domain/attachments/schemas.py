@@ -11,6 +11,7 @@ from ticketry.domain.users.schemas import UserSummary
 class AttachmentRead(BaseModel):
     id: uuid.UUID
     ticket_id: uuid.UUID
+    comment_id: uuid.UUID | None
     filename: str
     content_type: str
     size: int
@@ -20,3 +21,10 @@ class AttachmentRead(BaseModel):
     virus_scan_status: str
     uploaded_by: UserSummary | None
     created_at: datetime
+
+
+class AttachmentSummary(BaseModel):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size: int

@@ -23,6 +23,7 @@ from ticketry.domain.attachments.filetypes import (
 )
 from ticketry.domain.attachments.models import Attachment
 from ticketry.domain.attachments.storage import LocalStorage, StagedUpload
+from ticketry.domain.comments.models import Comment
 from ticketry.domain.errors import PermissionDenied, ValidationFailed
 from ticketry.domain.history.models import ChangeType
 from ticketry.domain.history.service import record_change
@@ -49,8 +50,20 @@ def ticket_for_upload(session: Session, *, actor: User, ticket_id: uuid.UUID) ->
 def add_attachment(
     session: Session, *, actor: User, ticket_id: uuid.UUID, staged: StagedUpload,
     storage: LocalStorage, description: str | None = None, is_internal: bool = False,
+    comment_id: uuid.UUID | None = None,
 ) -> tuple[Attachment, Ticket]:
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id, for_update=True)
+    comment = None
+    if comment_id is not None:
+        comment = session.scalars(select(Comment).where(
+            Comment.public_id == comment_id, Comment.ticket_id == ticket.id)).one_or_none()
+        if comment is None or (comment.is_internal and not actor.is_agent):
+            raise ValidationFailed(f"comment {comment_id} is not a comment of this ticket",
+                                   field="comment_id")
+        if comment.author_id != actor.id:
+            raise PermissionDenied("only a comment's author may attach files to it")
+        # A file on an internal note is as internal as the note.
+        is_internal = is_internal or comment.is_internal
     if is_internal and not actor.is_agent:
         raise PermissionDenied("only agents may add internal attachments")
     filename = clean_filename(staged.filename)
@@ -67,6 +80,7 @@ def add_attachment(
     now = utcnow()
     attachment = Attachment(
         public_id=uuid.uuid4(), ticket_id=ticket.id, uploader_id=actor.id, filename=filename,
+        comment_id=comment.id if comment else None,
         content_type=file_type.content_type, size=staged.size, sha256=staged.sha256,
         storage_key="", description=description, is_internal=is_internal,
         virus_scan_status="not_scanned", created_at=now,
@@ -75,6 +89,7 @@ def add_attachment(
     session.add(attachment)
     session.flush()
     attachment.uploader = actor
+    attachment.comment = comment
     record_change(session, ticket_id=ticket.id, actor=actor,
                   change_type=ChangeType.ATTACHMENT_ADDED, at=now, field="attachment",
                   new=filename, details={"attachment_id": str(attachment.public_id),
@@ -90,7 +105,7 @@ def list_attachments(session: Session, *, actor: User, ticket_id: uuid.UUID) -> 
         Sequence[Attachment], Ticket]:
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
     stmt = (select(Attachment).where(Attachment.ticket_id == ticket.id)
-            .options(joinedload(Attachment.uploader))
+            .options(joinedload(Attachment.uploader), joinedload(Attachment.comment))
             .order_by(Attachment.created_at, Attachment.id))
     if not actor.is_agent:
         stmt = stmt.where(Attachment.is_internal.is_(False))
@@ -103,7 +118,7 @@ def get_attachment(session: Session, *, actor: User, attachment_id: uuid.UUID) -
         select(Attachment, Ticket)
         .join(Ticket, Ticket.id == Attachment.ticket_id)
         .where(Attachment.public_id == attachment_id, Ticket.deleted_at.is_(None))
-        .options(joinedload(Attachment.uploader))
+        .options(joinedload(Attachment.uploader), joinedload(Attachment.comment))
     ).one_or_none()
     if row is None:
         raise AttachmentNotFound(f"attachment {attachment_id} not found")

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketry.db import Base, UTCDateTime, new_uuid, utcnow
 from ticketry.domain.users.models import User
+
+if TYPE_CHECKING:
+    from ticketry.domain.attachments.models import Attachment
 
 
 class Comment(Base):
@@ -26,3 +30,5 @@ class Comment(Base):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User | None] = relationship(lazy="raise")
+    attachments: Mapped[list[Attachment]] = relationship(
+        lazy="raise", back_populates="comment", order_by="Attachment.id", passive_deletes=True)

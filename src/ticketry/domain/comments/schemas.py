@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ticketry.domain.attachments.schemas import AttachmentSummary
 from ticketry.domain.text import CleanStr
 from ticketry.domain.users.schemas import UserSummary
 
@@ -53,3 +54,4 @@ class CommentRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     edited_at: datetime | None
+    attachments: list[AttachmentSummary]

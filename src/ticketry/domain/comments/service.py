@@ -6,7 +6,8 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketry.db import utcnow
 from ticketry.domain.comments.errors import CommentNotFound
@@ -34,6 +35,7 @@ def add_comment(session: Session, *, actor: User, ticket_id: uuid.UUID,
     session.add(comment)
     session.flush()
     comment.author = actor
+    set_committed_value(comment, "attachments", [])
     # First response: the first public reply by an agent other than the requester.
     if (ticket.first_response_at is None and actor.is_agent and not data.is_internal
             and actor.id != ticket.requester_id):
@@ -51,7 +53,7 @@ def list_comments(session: Session, *, actor: User, ticket_id: uuid.UUID) -> tup
         Sequence[Comment], Ticket]:
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
     stmt = (select(Comment).where(Comment.ticket_id == ticket.id)
-            .options(joinedload(Comment.author))
+            .options(joinedload(Comment.author), selectinload(Comment.attachments))
             .order_by(Comment.created_at, Comment.id))
     if not actor.is_agent:
         stmt = stmt.where(Comment.is_internal.is_(False))
@@ -63,7 +65,7 @@ def _get_comment(session: Session, actor: User, comment_id: uuid.UUID) -> tuple[
         select(Comment, Ticket)
         .join(Ticket, Ticket.id == Comment.ticket_id)
         .where(Comment.public_id == comment_id, Ticket.deleted_at.is_(None))
-        .options(joinedload(Comment.author))
+        .options(joinedload(Comment.author), selectinload(Comment.attachments))
     ).one_or_none()
     if row is None:
         raise CommentNotFound(f"comment {comment_id} not found")
