@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tests.factories import login, make_ticket, make_user
-
 from ticketry.domain.users.models import Role
 
 
