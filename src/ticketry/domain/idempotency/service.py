@@ -8,10 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ticketry.db import utcnow
-from ticketry.domain.idempotency.errors import IdempotencyKeyReused
+from ticketry.domain.idempotency.errors import IdempotencyKeyInFlight, IdempotencyKeyReused
 from ticketry.domain.idempotency.models import IdempotencyRecord
 from ticketry.domain.users.models import User
 
@@ -51,4 +52,10 @@ def save_response(session: Session, *, actor: User, key: str, scope: str, finger
     session.add(IdempotencyRecord(user_id=actor.id, key=key, scope=scope,
                                   request_hash=fingerprint, status_code=status_code,
                                   response=body))
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # A concurrent request with the same key won the race; this one's work is rolled back.
+        raise IdempotencyKeyInFlight(
+            "another request with this Idempotency-Key completed first; retry to get its answer",
+            field="Idempotency-Key") from exc
