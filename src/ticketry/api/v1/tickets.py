@@ -90,8 +90,9 @@ def list_tickets(
     search: Annotated[str | None, Query(max_length=200)] = None,
     sort_by: SortField = "created_at",
     order: Literal["asc", "desc"] = "desc",
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, description="Page size; values above 100 are capped")] = 20,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=1_000_000,
+                               description="Page size; values above 100 are capped")] = 20,
 ) -> RawResponse:
     """List the tickets the caller may see: filters combine with AND, repeated values with OR."""
     filters = TicketFilters(

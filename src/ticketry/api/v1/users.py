@@ -40,8 +40,8 @@ def read_me(actor: ActorDep, session: SessionDep) -> UserRead:
 @router.get("/users", response_model=UserPageRead, responses=problems(401, 403))
 def list_users(
     actor: ActorDep, session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1)] = 20,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=1_000_000)] = 20,
     role: Role | None = None,
     is_active: bool | None = None,
     search: Annotated[str | None, Query(max_length=200)] = None,

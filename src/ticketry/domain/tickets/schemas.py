@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -158,6 +158,14 @@ class TicketFilters(BaseModel):
     updated_before: datetime | None = None
     search: str | None = None
     include_deleted: bool = False
+
+    @field_validator("created_after", "created_before", "updated_after", "updated_before")
+    @classmethod
+    def _assume_utc(cls, value: datetime | None) -> datetime | None:
+        """A date or time without a zone (`2025-01-15`) is read as UTC."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class SlaTarget(BaseModel):
