@@ -56,7 +56,8 @@ class Settings(BaseSettings):
     argon2_memory_cost: int = Field(65_536, validation_alias=_env("ARGON2_MEMORY_COST"))
     host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
     port: int = Field(8000, validation_alias=_env("PORT", "SERVICE_PORT"))
-    docs_enabled: bool = Field(True, validation_alias=_env("DOCS_ENABLED"))
+    # Unset: on in development, off in production (the document's deployment checklist).
+    docs_enabled: bool | None = Field(None, validation_alias=_env("DOCS_ENABLED"))
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:
@@ -66,6 +67,8 @@ class Settings(BaseSettings):
             if self.environment == "production":
                 raise ValueError("TICKETRY_SECRET_KEY is required when TICKETRY_ENVIRONMENT=production")
             self.secret_key = _development_secret(self.var_dir)
+        if self.docs_enabled is None:
+            self.docs_enabled = self.environment != "production"
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("TICKETRY_SECRET_KEY must be at least 32 characters in production")
         return self

@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or get_settings()
     database = database or Database(settings.database_url, pool_size=settings.db_pool_size,
                                     max_overflow=settings.db_max_overflow)
-    docs = settings.docs_enabled
+    docs = bool(settings.docs_enabled)
     app = FastAPI(
         title="Ticketry",
         version=__version__,
