@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     argon2_memory_cost: int = Field(65_536, validation_alias=_env("ARGON2_MEMORY_COST"))
     host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
     port: int = Field(8000, validation_alias=_env("PORT", "SERVICE_PORT"))
+    # Each dialect can be switched off or moved under a prefix.
+    integration_api_enabled: bool = Field(True, validation_alias=_env("INTEGRATION_API_ENABLED"))
+    integration_api_prefix: str = Field("", validation_alias=_env("INTEGRATION_API_PREFIX"))
     # Unset: on in development, off in production (the document's deployment checklist).
     docs_enabled: bool | None = Field(None, validation_alias=_env("DOCS_ENABLED"))
 

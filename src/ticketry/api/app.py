@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from ticketry import __version__
 from ticketry.api.deps import SessionDep, SettingsDep
+from ticketry.api.dialects.integration_tokens import create_integration_app
 from ticketry.api.middleware import RequestContextMiddleware, WriteGate
 from ticketry.api.problems import install_problem_handlers
 from ticketry.api.v1 import router as v1_router
@@ -52,6 +53,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(RequestContextMiddleware, max_body_size=settings.max_json_body_size,
                        write_gate=app.state.write_gate)
     app.include_router(v1_router, prefix="/api/v1")
+    if settings.integration_api_enabled:
+        app.mount(settings.integration_api_prefix.rstrip("/") + "/api/tickets",
+                  create_integration_app(settings, database))
 
     @app.get("/health", tags=["health"], responses={503: {"description": "Database unreachable"}})
     def health(session: SessionDep, settings: SettingsDep, request: Request) -> Any:

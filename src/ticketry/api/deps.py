@@ -5,19 +5,27 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi import BackgroundTasks, Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ticketry.config import Settings
 from ticketry.db import Database
-from ticketry.domain.auth.errors import InvalidToken
-from ticketry.domain.auth.service import Authenticated, authenticate_access_token
+from ticketry.domain.api_tokens.service import record_api_token_use
+from ticketry.domain.auth.service import Authenticated, authenticate_request
 from ticketry.domain.users.models import User
+from ticketry.log import get_logger
+
+log = get_logger("ticketry.auth")
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token", auto_error=False,
+    description="An access token from /api/v1/auth/login, or an API token (tkr_...)")
+api_token_scheme = APIKeyHeader(name="X-API-Token", auto_error=False,
+                                description="An API token (tkr_...)")
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -55,16 +63,30 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 async def authenticated(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
+    background: BackgroundTasks,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    api_token: Annotated[str | None, Depends(api_token_scheme)],
 ) -> Authenticated:
-    if not token:
-        raise InvalidToken("authentication required: send Authorization: Bearer <token>")
-    return authenticate_access_token(session, settings=settings, token=token)
+    auth = authenticate_request(session, settings=settings, bearer=bearer, api_token=api_token)
+    if auth.api_token_id is not None and auth.api_token_use_stale:
+        background.add_task(record_token_use, get_database(request), auth.api_token_id)
+    return auth
 
 
-def current_user(auth: Annotated[Authenticated, Depends(authenticated)]) -> User:
+def record_token_use(database: Database, token_id: int) -> None:
+    """After the response, in its own short transaction: `last_used` is advisory, so a busy
+    database only postpones it."""
+    try:
+        with database.unit_of_work(write=True) as session:
+            record_api_token_use(session, token_id=token_id)
+    except SQLAlchemyError:
+        log.warning("could not record API token use", token_id=token_id)
+
+
+async def current_user(auth: Annotated[Authenticated, Depends(authenticated)]) -> User:
     return auth.user
 
 

@@ -116,5 +116,74 @@ def users_create(
     console.print(f"created user {username!r} ({role.upper()}) id={public_id}")
 
 
+@app.command("api-tokens")
+def api_tokens(
+    create: Annotated[bool, typer.Option("--create", help="Create a token")] = False,
+    name: Annotated[str | None, typer.Option(help="Token name (with --create)")] = None,
+    user: Annotated[str | None, typer.Option(help="Owner's username (with --create)")] = None,
+    expires_days: Annotated[int | None, typer.Option(help="Expire after N days")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List all tokens")] = False,
+    deactivate: Annotated[str | None, typer.Option(metavar="ID_OR_TOKEN",
+                                                   help="Deactivate a token")] = None,
+    activate: Annotated[str | None, typer.Option(metavar="ID_OR_TOKEN",
+                                                 help="Reactivate a token")] = None,
+) -> None:
+    """Manage API tokens (as the integration document's `api_tokens` command)."""
+    from rich.table import Table
+
+    from ticketry.cli.bootstrap import bootstrap
+    from ticketry.domain.api_tokens import service
+    from ticketry.domain.errors import DomainError
+
+    chosen = [flag for flag, on in (("--create", create), ("--list", list_),
+                                    ("--deactivate", deactivate is not None),
+                                    ("--activate", activate is not None)) if on]
+    if len(chosen) != 1:
+        console.print("[red]give exactly one of --create, --list, --deactivate, --activate[/red]")
+        raise typer.Exit(2)
+    if create and (not name or not user):
+        console.print("[red]--create needs --name NAME and --user USERNAME[/red]")
+        raise typer.Exit(2)
+    settings = get_settings()
+    database = _database()
+    bootstrap(database, settings)
+    try:
+        with database.unit_of_work() as session:
+            if create:
+                assert name is not None
+                assert user is not None
+                issued = service.create_api_token_for(session, username=user, name=name,
+                                                      expires_days=expires_days)
+                console.print(f"created API token {issued.token.id} {name!r} for {user!r}"
+                              + (f", expires {issued.token.expires_at:%Y-%m-%d}"
+                                 if issued.token.expires_at else ""))
+                console.print("token (shown only now, store it safely):")
+                # Plain print: nothing may wrap or decorate the secret.
+                print(issued.secret)
+            elif list_:
+                table = Table("id", "name", "user", "active", "created", "expires", "last used")
+                for token in service.list_api_tokens(session, actor=None):
+                    table.add_row(
+                        str(token.id), token.name, token.user.username,
+                        "yes" if token.is_active else "no",
+                        f"{token.created_at:%Y-%m-%d %H:%M}",
+                        f"{token.expires_at:%Y-%m-%d %H:%M}" if token.expires_at else "never",
+                        f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never",
+                    )
+                console.print(table)
+            else:
+                ref = deactivate if deactivate is not None else activate
+                assert ref is not None
+                token = service.set_api_token_active(session, actor=None, ref=ref,
+                                                     active=activate is not None)
+                state = "activated" if token.is_active else "deactivated"
+                console.print(f"{state} API token {token.id} {token.name!r}")
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        database.dispose()
+
+
 if __name__ == "__main__":
     app()

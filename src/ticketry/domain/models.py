@@ -1,5 +1,6 @@
 """Every table of the domain, imported in one place for Alembic and the metadata."""
 
+from ticketry.domain.api_tokens.models import ApiToken
 from ticketry.domain.attachments.models import Attachment
 from ticketry.domain.auth.models import AuthSession, RefreshToken
 from ticketry.domain.comments.models import Comment
@@ -18,6 +19,7 @@ from ticketry.domain.tickets.models import Ticket, TicketTag, TicketWatcher
 from ticketry.domain.users.models import Team, User
 
 __all__ = [
+    "ApiToken",
     "Attachment",
     "AuthSession",
     "Comment",

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from ticketry.api.v1 import attachments, auth, comments, tickets, users
+from ticketry.api.v1 import attachments, auth, comments, tickets, tokens, users
 
 router = APIRouter()
 router.include_router(auth.router)
@@ -10,3 +10,4 @@ router.include_router(tickets.router)
 router.include_router(comments.router)
 router.include_router(attachments.router)
 router.include_router(users.router)
+router.include_router(tokens.router)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ticketry.config import Settings
 from ticketry.db import utcnow
+from ticketry.domain.api_tokens.service import authenticate_api_token, looks_like_api_token
 from ticketry.domain.auth.errors import InvalidCredentials, InvalidToken, TokenReused
 from ticketry.domain.auth.models import AuthSession, RefreshToken
 from ticketry.domain.auth.passwords import hash_password, needs_rehash, verify_password
@@ -175,6 +176,22 @@ _LIVE_SESSION_USER = (
 class Authenticated:
     user: User
     session_id: uuid.UUID | None
+    # Set when the request came with an API token rather than a login session.
+    api_token_id: int | None = None
+    api_token_use_stale: bool = False
+
+
+def authenticate_request(session: Session, *, settings: Settings, bearer: str | None,
+                         api_token: str | None = None) -> Authenticated:
+    """Whatever credential the request carries: an access JWT or an API token (as a bearer
+    token or in `X-API-Token`)."""
+    secret = api_token or (bearer if bearer and looks_like_api_token(bearer) else None)
+    if secret:
+        found = authenticate_api_token(session, secret=secret)
+        return Authenticated(found.user, None, found.token_id, found.stale_last_used)
+    if not bearer:
+        raise InvalidToken("authentication required: send Authorization: Bearer <token>")
+    return authenticate_access_token(session, settings=settings, token=bearer)
 
 
 def authenticate_access_token(session: Session, *, settings: Settings, token: str) -> Authenticated:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -267,6 +267,26 @@ def list_tickets(
         stmt.options(*_EAGER).order_by(*ordering).offset((page - 1) * size).limit(size)
     ).unique().all()
     return TicketListPage(items, total, page, size)
+
+
+def iter_ticket_batches(
+    session: Session, *, actor: User, filters: TicketFilters, batch_size: int = 500,
+) -> Iterator[Sequence[Ticket]]:
+    """Every matching ticket, oldest first, in keyset-paginated batches (bounded memory)."""
+    base = filtered_tickets(session, actor, filters).options(*_EAGER).order_by(Ticket.id)
+    last_id = 0
+    while True:
+        batch = session.scalars(base.where(Ticket.id > last_id).limit(batch_size)).unique().all()
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1].id
+        session.expunge_all()
+
+
+def count_tickets(session: Session, *, actor: User, filters: TicketFilters) -> int:
+    stmt = filtered_tickets(session, actor, filters)
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
 def list_history(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Sequence[TicketHistory]:
