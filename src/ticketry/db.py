@@ -139,8 +139,12 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
-            session.rollback()
+        except BaseException as exc:
+            # Errors that must keep their writes (see DomainError.keeps_changes) commit.
+            if getattr(exc, "keeps_changes", False):
+                session.commit()
+            else:
+                session.rollback()
             raise
         finally:
             session.close()

@@ -49,8 +49,12 @@ async def unit_of_work(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
+    except BaseException as exc:
+        # Errors that must keep their writes (DomainError.keeps_changes) commit them.
+        if getattr(exc, "keeps_changes", False):
+            session.commit()
+        else:
+            session.rollback()
         raise
     finally:
         session.close()

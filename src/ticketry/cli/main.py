@@ -170,7 +170,8 @@ def api_tokens(
                         f"{token.expires_at:%Y-%m-%d %H:%M}" if token.expires_at else "never",
                         f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never",
                     )
-                console.print(table)
+                # Wide enough that a row never wraps (scripts read this output).
+                Console(soft_wrap=True, width=max(console.width, 160)).print(table)
             else:
                 ref = deactivate if deactivate is not None else activate
                 assert ref is not None

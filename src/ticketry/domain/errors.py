@@ -7,6 +7,8 @@ from typing import Any
 
 class DomainError(Exception):
     code = "DOMAIN_ERROR"
+    # Most errors undo the request's writes; a few (a security revocation) must keep them.
+    keeps_changes = False
 
     def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None,
                  **context: Any) -> None:

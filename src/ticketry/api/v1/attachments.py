@@ -46,6 +46,9 @@ def attachment_read(attachment: Attachment, ticket: Ticket) -> AttachmentRead:
     )
 
 
+_FORM_FIELDS = frozenset({"description", "is_internal", "comment_id"})
+
+
 def _uuid_field(value: str | None, name: str) -> uuid.UUID | None:
     if value is None or not value.strip():
         return None
@@ -96,16 +99,30 @@ async def upload_attachment(ticket_id: uuid.UUID, request: Request, actor: Actor
     form = await receive_form(request, storage, max_file_size=settings.upload_max_file_size,
                               file_fields=("file",))
     try:
+        # Every bad form field is reported at once, as for JSON bodies.
+        bad: list[dict[str, str]] = []
         files = form.files.get("file", [])
         if len(files) != 1:
-            raise ValidationFailed("send exactly one file in the `file` form field", field="file")
-        is_internal = form.fields.get("is_internal", "false").strip().lower() in ("true", "1",
-                                                                                  "yes")
+            bad.append({"field": "file",
+                        "message": "send exactly one file in the `file` form field"})
+        bad += [{"field": name, "message": "unknown field"}
+                for name in sorted(set(form.fields) - _FORM_FIELDS)]
+        flag = form.fields.get("is_internal", "false").strip().lower()
+        if flag not in ("true", "1", "yes", "false", "0", "no", ""):
+            bad.append({"field": "is_internal", "message": "must be true or false"})
+        is_internal = flag in ("true", "1", "yes")
         description = form.fields.get("description")
-        comment_id = _uuid_field(form.fields.get("comment_id"), "comment_id")
         if description is not None and "\x00" in description:
-            raise ValidationFailed("description must not contain NUL characters",
-                                   field="description")
+            bad.append({"field": "description",
+                        "message": "description must not contain NUL characters"})
+        comment_id = None
+        try:
+            comment_id = _uuid_field(form.fields.get("comment_id"), "comment_id")
+        except ValidationFailed as exc:
+            bad.append({"field": "comment_id", "message": exc.message})
+        if bad:
+            raise ValidationFailed(bad[0]["message"] if len(bad) == 1 else
+                                   f"{len(bad)} form fields are invalid", details=bad)
         async with request.app.state.write_gate:
             attachment, ticket = await run_in_threadpool(
                 service.add_attachment, session, actor=actor, ticket_id=ticket_id, staged=files[0],

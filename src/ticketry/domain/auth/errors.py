@@ -10,4 +10,7 @@ class InvalidToken(AuthenticationFailed):
 
 
 class TokenReused(AuthenticationFailed):
+    """The request fails, but the session it ended must stay ended."""
+
     code = "REFRESH_TOKEN_REUSED"
+    keeps_changes = True

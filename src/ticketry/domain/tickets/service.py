@@ -330,6 +330,7 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
         category=data.category,
         tags=tags,
         requester_id=requester.id,
+        assignee_id=None,  # loaded as None, so `ticket.assignee = None` below is not an UPDATE
         customer_id=data.customer_id,
         customer_email=data.customer_email,
         customer_name=data.customer_name,

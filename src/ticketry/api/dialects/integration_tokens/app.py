@@ -99,10 +99,17 @@ def create_integration_app(settings: Settings, database: Database) -> FastAPI:
     @app.get("/{ticket_id}", include_in_schema=False)
     def read_ticket(ticket_id: str, actor: Actor, session: SessionDep) -> Response:
         """One ticket, by its number (key) as listed, or its UUID."""
+        # The key first: some queues' keys are themselves UUIDs (the support preset's).
         try:
-            ticket = get_ticket(session, actor=actor, ticket_id=uuid.UUID(ticket_id))
-        except ValueError:
             ticket = get_ticket_by_key(session, actor=actor, key=ticket_id)
+        except TicketNotFound:
+            try:
+                public_id = uuid.UUID(ticket_id)
+            except ValueError:
+                public_id = None
+            if public_id is None:
+                raise
+            ticket = get_ticket(session, actor=actor, ticket_id=public_id)
         document = ticket_document(ticket, get_queue_config(session, ticket.queue_id))
         body = {"success": True, "ticket": document, "timestamp": iso(utcnow())}
         return Response(orjson.dumps(body), media_type="application/json")
