@@ -72,3 +72,14 @@ def test_deleting_a_comment_keeps_its_files_on_the_ticket(client, session) -> No
     assert client.delete(f"/api/v1/comments/{comment['id']}", headers=h).status_code == 204
     files = client.get(f"/api/v1/tickets/{ticket.public_id}/attachments", headers=h).json()
     assert [(f["filename"], f["comment_id"]) for f in files] == [("a.txt", None)]
+
+
+def test_a_file_under_another_field_name_is_named_in_the_error(client, session) -> None:  # type: ignore[no-untyped-def]
+    agent = make_user(session, Role.ADMIN)
+    ticket = make_ticket(session, agent)
+    session.commit()
+    response = client.post(f"/api/v1/tickets/{ticket.public_id}/attachments",
+                           headers=login(client, agent),
+                           files={"upload": ("a.txt", b"x", "text/plain")})
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"file", "upload"}

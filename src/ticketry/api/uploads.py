@@ -20,6 +20,8 @@ class ReceivedForm:
     def __init__(self) -> None:
         self.files: dict[str, list[StagedUpload]] = {}
         self.fields: dict[str, str] = {}
+        # File parts under a name the endpoint does not take (their bytes are skipped).
+        self.unexpected_files: list[str] = []
 
     def all_files(self) -> list[StagedUpload]:
         return [f for files in self.files.values() for f in files]
@@ -75,6 +77,8 @@ async def receive_form(request: Request, storage: LocalStorage, *, max_file_size
             state["file"] = staged
         elif filename is None:
             state["value"] = bytearray()
+        else:
+            form.unexpected_files.append(name)
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         staged = state.get("file")

@@ -107,6 +107,8 @@ async def upload_attachment(ticket_id: uuid.UUID, request: Request, actor: Actor
                         "message": "send exactly one file in the `file` form field"})
         bad += [{"field": name, "message": "unknown field"}
                 for name in sorted(set(form.fields) - _FORM_FIELDS)]
+        bad += [{"field": name, "message": "unknown file field; send the file as `file`"}
+                for name in sorted(set(form.unexpected_files))]
         flag = form.fields.get("is_internal", "false").strip().lower()
         if flag not in ("true", "1", "yes", "false", "0", "no", ""):
             bad.append({"field": "is_internal", "message": "must be true or false"})
