@@ -617,7 +617,8 @@ def upload(client: TestClient, world: World, actor: str, **kwargs: Any) -> Any:
 @pytest.mark.parametrize(("kwargs", "status", "fields"), [
     ({"data": {"description": "no file"}}, 422, {"file"}),
     ({"json": {"file": "df.txt"}}, 422, {"file"}),
-    ({"files": {"attachment": ("df.txt", b"100%\n", "text/plain")}}, 422, {"file"}),
+    ({"files": {"attachment": ("df.txt", b"100%\n", "text/plain")}}, 422,
+     {"file", "attachment"}),
     ({"files": [("file", ("a.txt", b"a\n", "text/plain")),
                 ("file", ("b.txt", b"b\n", "text/plain"))]}, 422, {"file"}),
     ({"files": {"file": ("df.txt", b"100%\n", "text/plain")},
@@ -674,7 +675,7 @@ def test_every_bad_form_field_of_an_upload_is_named(client: TestClient, world: W
     problem = assert_problem(with_file, 422, "VALIDATION_ERROR")
     assert failing_fields(problem) == {"description", "is_internal", "comment_id", "shoe_size"}
     problem = assert_problem(without_file, 422, "VALIDATION_ERROR")
-    assert failing_fields(problem) == {"file", "description", "is_internal"}
+    assert failing_fields(problem) == {"file", "attachment", "description", "is_internal"}
 
 
 def test_a_malformed_multipart_body_is_refused(client: TestClient, world: World,

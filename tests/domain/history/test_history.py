@@ -145,9 +145,10 @@ def test_comments_are_recorded_and_internal_ones_hidden_from_end_users(
     add_comment(session, actor=engineer, ticket_id=ticket.public_id,
                 data=CommentCreate(content="Internal note", is_internal=True))
 
-    seen_by_agent = service.list_history(session, actor=engineer, ticket_id=ticket.public_id)
-    seen_by_requester = service.list_history(session, actor=requester,
-                                             ticket_id=ticket.public_id)
+    seen_by_agent = [e for e, _ in service.list_history(session, actor=engineer,
+                                                        ticket_id=ticket.public_id)]
+    seen_by_requester = [e for e, _ in service.list_history(session, actor=requester,
+                                                            ticket_id=ticket.public_id)]
 
     assert [e.change_type for e in seen_by_agent] == ["CREATED", "COMMENT_ADDED",
                                                       "COMMENT_ADDED"]

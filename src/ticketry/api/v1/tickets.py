@@ -12,6 +12,7 @@ from ticketry.api.idempotency import idempotent_create
 from ticketry.api.v1.responses import problems
 from ticketry.db import utcnow
 from ticketry.domain.errors import ValidationFailed
+from ticketry.domain.history.messages import negotiate_language
 from ticketry.domain.tickets import service
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.tickets.schemas import (
@@ -235,8 +236,12 @@ def reopen_ticket(ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep,
 
 @router.get("/{ticket_id}/history", response_model=list[HistoryEntryRead],
             responses=problems(401, 404))
-def ticket_history(ticket_id: uuid.UUID, actor: ActorDep,
-                   session: SessionDep) -> list[HistoryEntryRead]:
-    """Every change to the ticket, oldest first (internal entries are shown to agents only)."""
-    return [history_entry_read(e)
-            for e in service.list_history(session, actor=actor, ticket_id=ticket_id)]
+def ticket_history(
+    ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+    accept_language: Annotated[str | None, Header()] = None,
+) -> list[HistoryEntryRead]:
+    """Every change to the ticket, oldest first (internal entries are shown to agents only),
+    each with a sentence in English, Catalan or Spanish (`Accept-Language`)."""
+    language = negotiate_language(accept_language, "en")
+    return [history_entry_read(entry, message) for entry, message in
+            service.list_history(session, actor=actor, ticket_id=ticket_id, language=language)]

@@ -19,6 +19,8 @@ def user_read(user: User) -> UserRead:
     team: Team | None = user.__dict__.get("team")
     return UserRead(
         id=user.public_id, username=user.username, email=user.email, full_name=user.full_name,
+        given_name=user.given_name, family_name=user.family_name,
+        default_location=user.default_location,
         role=Role(user.role), is_active=user.is_active,
         team=TeamRef(id=team.public_id, key=team.key, name=team.name) if team else None,
         created_at=user.created_at, updated_at=user.updated_at, last_login_at=user.last_login_at,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -42,6 +43,20 @@ def clean_filename(raw: str | None) -> str:
     return name[:255]
 
 
+DEFAULT_PATH_PATTERN = "tickets/{ticket_uuid}/{attachment_uuid}"
+
+
+def storage_key(pattern: str | None, ticket: Ticket, attachment: Attachment, ext: str,
+                now: datetime) -> str:
+    """Where the bytes live: the queue's layout (the healthcare document prescribes one),
+    built only from server-chosen parts, never from the client's file name."""
+    return (pattern or DEFAULT_PATH_PATTERN).format(
+        ticket_id=ticket.key, ticket_uuid=ticket.public_id, attachment_uuid=attachment.public_id,
+        yyyy=f"{now:%Y}", mm=f"{now:%m}", yyyymmdd=f"{now:%Y%m%d}", hhmmss=f"{now:%H%M%S}",
+        hash8=attachment.public_id.hex[:8], ext=f".{ext}" if ext else "",
+    )
+
+
 def ticket_for_upload(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Ticket:
     """Check the actor may attach to this ticket before a single byte is received."""
     return get_ticket(session, actor=actor, ticket_id=ticket_id)
@@ -68,7 +83,9 @@ def add_attachment(
         raise PermissionDenied("only agents may add internal attachments")
     filename = clean_filename(staged.filename)
     config = get_queue_config(session, ticket.queue_id)
-    allowed = tuple(config.settings.get("allowed_extensions") or DEFAULT_ALLOWED)
+    rules = config.settings.get("attachments") or {}
+    allowed = tuple(e.lstrip(".").lower() for e in rules.get("allowed_extensions", ())) \
+        or DEFAULT_ALLOWED
     ext = extension_of(filename)
     if ext not in allowed or ext not in FILE_TYPES:
         raise UnsupportedFileType(
@@ -85,7 +102,7 @@ def add_attachment(
         storage_key="", description=description, is_internal=is_internal,
         virus_scan_status="not_scanned", created_at=now,
     )
-    attachment.storage_key = f"tickets/{ticket.public_id}/{attachment.public_id}"
+    attachment.storage_key = storage_key(rules.get("path_pattern"), ticket, attachment, ext, now)
     session.add(attachment)
     session.flush()
     attachment.uploader = actor

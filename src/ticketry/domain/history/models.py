@@ -28,6 +28,8 @@ class ChangeType(enum.StrEnum):
     ESCALATED = "ESCALATED"
     SLA_BREACH = "SLA_BREACH"
     DELETED = "DELETED"
+    # A change recorded by hand (healthcare's POST /modifications/), not made by Ticketry.
+    MODIFICATION = "MODIFICATION"
 
 
 class TicketHistory(Base):

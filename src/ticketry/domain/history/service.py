@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from ticketry.domain.history.messages import describe_change
 from ticketry.domain.history.models import ChangeType, TicketHistory
 from ticketry.domain.users.models import User
 
@@ -64,3 +66,29 @@ def list_ticket_history(
     if include_internal:
         return rows
     return [row for row in rows if not (row.details or {}).get("internal")]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeGroup:
+    """The history rows one action wrote (same actor, same instant), as sentences."""
+
+    id: int
+    actor: User | None
+    at: datetime
+    sentences: list[str]
+
+
+def group_changes(rows: Sequence[TicketHistory], *, language: str,
+                  value_label: Callable[[str, str], str]) -> list[ChangeGroup]:
+    groups: list[ChangeGroup] = []
+    for row in rows:
+        sentence = describe_change(
+            change_type=row.change_type, field=row.field, old=row.old_value, new=row.new_value,
+            reason=(row.details or {}).get("reason"), language=language, value_label=value_label)
+        last = groups[-1] if groups else None
+        if last is not None and last.at == row.created_at and (
+                (last.actor.id if last.actor else None) == row.actor_id):
+            last.sentences.append(sentence)
+        else:
+            groups.append(ChangeGroup(row.id, row.actor, row.created_at, [sentence]))
+    return groups

@@ -82,6 +82,18 @@ class QueueConfig:
     def status_in_category(self, category: str) -> StatusConfig | None:
         return next((s for s in self.statuses.values() if s.category == category), None)
 
+    def label(self, field: str, value: str, language: str) -> str:
+        """A stored key as people read it: status `solved` -> `Resolta` in Catalan."""
+        by_field: dict[str, dict[str, Any]] = {
+            "status": self.statuses, "priority": self.priorities, "category": self.categories,
+            "ticket_type": self.ticket_types,
+        }
+        items = by_field.get(field) or self.reference_lists.get(field)
+        item = items.get(value) if items else None
+        if item is None:
+            return value
+        return str(item.labels.get(language) or item.label)
+
 
 def build_queue_config(queue: Queue) -> QueueConfig:
     refs: dict[str, dict[str, NamedItem]] = {}

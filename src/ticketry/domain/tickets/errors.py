@@ -1,4 +1,4 @@
-from ticketry.domain.errors import BusinessRuleViolation, NotFound, PreconditionFailed
+from ticketry.domain.errors import BusinessRuleViolation, Conflict, NotFound, PreconditionFailed
 
 
 class TicketNotFound(NotFound):
@@ -15,3 +15,7 @@ class ReopenWindowExpired(BusinessRuleViolation):
 
 class VersionMismatch(PreconditionFailed):
     code = "VERSION_MISMATCH"
+
+
+class TicketKeyTaken(Conflict):
+    code = "TICKET_KEY_TAKEN"

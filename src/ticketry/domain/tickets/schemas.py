@@ -78,6 +78,8 @@ class TicketCreate(_TicketFields):
     description: Description
     queue: Key | None = None
     requester_id: uuid.UUID | None = None
+    # A client-chosen ticket key, where the queue allows it (`settings.allow_custom_ticket_num`).
+    key: Annotated[CleanStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None = None
 
 
 class TicketReplace(_TicketFields):
@@ -152,6 +154,8 @@ class TicketFilters(BaseModel):
     requester_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
     environment: list[str] = Field(default_factory=list)
+    tool: list[str] = Field(default_factory=list)
+    location: list[str] = Field(default_factory=list)
     created_after: datetime | None = None
     created_before: datetime | None = None
     updated_after: datetime | None = None
@@ -238,6 +242,8 @@ class HistoryEntryRead(BaseModel):
     actor: UserSummary | None
     metadata: dict[str, Any]
     created_at: datetime
+    # The change as a sentence, in the language negotiated from Accept-Language.
+    message: str
 
 
 def ticket_read(ticket: Any, now: datetime) -> TicketRead:
@@ -278,12 +284,12 @@ def ticket_read(ticket: Any, now: datetime) -> TicketRead:
     )
 
 
-def history_entry_read(entry: Any) -> HistoryEntryRead:
+def history_entry_read(entry: Any, message: str) -> HistoryEntryRead:
     actor = entry.actor
     return HistoryEntryRead(
         id=entry.id, change_type=entry.change_type, field=entry.field,
         old_value=entry.old_value, new_value=entry.new_value,
         actor=UserSummary(id=actor.public_id, username=actor.username,
                           full_name=actor.full_name, email=actor.email) if actor else None,
-        metadata=dict(entry.details or {}), created_at=entry.created_at,
+        metadata=dict(entry.details or {}), created_at=entry.created_at, message=message,
     )

@@ -16,8 +16,14 @@ from sqlalchemy.orm import Session, joinedload
 from ticketry.config import Settings, get_settings
 from ticketry.db import utcnow
 from ticketry.domain.errors import PermissionDenied, ValidationFailed
+from ticketry.domain.history.messages import describe_change
 from ticketry.domain.history.models import ChangeType, TicketHistory
-from ticketry.domain.history.service import list_ticket_history, record_change
+from ticketry.domain.history.service import (
+    ChangeGroup,
+    group_changes,
+    list_ticket_history,
+    record_change,
+)
 from ticketry.domain.queues.config import QueueConfig, StatusConfig
 from ticketry.domain.queues.models import Queue
 from ticketry.domain.queues.service import find_queue_config, get_queue_config, next_ticket_key
@@ -26,6 +32,7 @@ from ticketry.domain.tickets import permissions
 from ticketry.domain.tickets.errors import (
     InvalidTransition,
     ReopenWindowExpired,
+    TicketKeyTaken,
     TicketNotFound,
     VersionMismatch,
 )
@@ -214,6 +221,10 @@ def filtered_tickets(session: Session, actor: User, filters: TicketFilters) -> S
         stmt = stmt.where(Ticket.ticket_type.in_(filters.ticket_type))
     if filters.environment:
         stmt = stmt.where(Ticket.environment.in_(filters.environment))
+    if filters.tool:
+        stmt = stmt.where(Ticket.tool.in_(filters.tool))
+    if filters.location:
+        stmt = stmt.where(Ticket.location.in_(filters.location))
     if filters.tags:
         # Every requested tag must be present.
         tagged = (
@@ -289,12 +300,53 @@ def count_tickets(session: Session, *, actor: User, filters: TicketFilters) -> i
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
-def list_history(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Sequence[TicketHistory]:
+def list_history(session: Session, *, actor: User, ticket_id: uuid.UUID,
+                 language: str = "en") -> list[tuple[TicketHistory, str]]:
+    """Every history row the actor may see, oldest first, each with its sentence."""
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
-    return list_ticket_history(session, ticket_id=ticket.id, include_internal=actor.is_agent)
+    config = get_queue_config(session, ticket.queue_id)
+    rows = list_ticket_history(session, ticket_id=ticket.id, include_internal=actor.is_agent)
+    return [(row, describe_change(
+        change_type=row.change_type, field=row.field, old=row.old_value, new=row.new_value,
+        reason=(row.details or {}).get("reason"), language=language,
+        value_label=lambda field, value: config.label(field, value, language))) for row in rows]
+
+
+def list_change_groups(session: Session, *, actor: User, ticket: Ticket,
+                       language: str) -> list[ChangeGroup]:
+    """The ticket's history as sentences in `language`, one group per action."""
+    config = get_queue_config(session, ticket.queue_id)
+    rows = list_ticket_history(session, ticket_id=ticket.id, include_internal=actor.is_agent)
+    return group_changes(rows, language=language,
+                         value_label=lambda field, value: config.label(field, value, language))
+
+
+def record_modification(session: Session, *, actor: User, ticket: Ticket, field: str | None,
+                        old: str | None, new: str | None, reason: str | None) -> ChangeGroup:
+    """A change made outside Ticketry, recorded by hand into the ticket's history."""
+    if not actor.is_agent:
+        raise PermissionDenied("only agents may record modifications")
+    now = utcnow()
+    entry = record_change(session, ticket_id=ticket.id, actor=actor,
+                          change_type=ChangeType.MODIFICATION, at=now, field=field, old=old,
+                          new=new, details={"reason": reason} if reason else {})
+    entry.actor = actor
+    ticket.updated_at = now
+    session.flush()
+    config = get_queue_config(session, ticket.queue_id)
+    return group_changes([entry], language=config.default_language,
+                         value_label=lambda f, v: config.label(f, v, config.default_language))[0]
 
 
 # --------------------------------------------------------------------------- create
+
+
+def _custom_key(session: Session, config: QueueConfig, key: str) -> str:
+    if not config.settings.get("allow_custom_ticket_num"):
+        raise ValidationFailed(f"queue {config.key!r} assigns ticket numbers itself", field="key")
+    if session.scalar(select(Ticket.id).where(Ticket.key == key)) is not None:
+        raise TicketKeyTaken(f"ticket number {key} is already taken", field="key")
+    return key
 
 
 def create_ticket(session: Session, *, actor: User, data: TicketCreate,
@@ -314,6 +366,8 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
     priority = config.priorities.get(data.priority) if data.priority else config.default_priority
     status = config.initial_status
     key, number = next_ticket_key(session, config, ticket_type=data.ticket_type, now=now)
+    if data.key is not None:
+        key = _custom_key(session, config, data.key)
     targets = compute_targets(now, priority, enabled=settings.sla_enabled)
     tags = _normalise_tags(data.tags)
     ticket = Ticket(

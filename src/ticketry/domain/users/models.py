@@ -57,6 +57,10 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(150), unique=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
     full_name: Mapped[str | None] = mapped_column(String(200))
+    given_name: Mapped[str | None] = mapped_column(String(100))
+    family_name: Mapped[str | None] = mapped_column(String(200))
+    # Reference-list key of the user's usual location (the healthcare desk's default center).
+    default_location: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(32), default=Role.END_USER.value)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -16,6 +16,9 @@ class UserCreate(BaseModel):
     email: EmailStr
     password: CleanStr = Field(min_length=8, max_length=256)
     full_name: CleanStr | None = Field(default=None, max_length=200)
+    given_name: CleanStr | None = Field(default=None, max_length=100)
+    family_name: CleanStr | None = Field(default=None, max_length=200)
+    default_location: CleanStr | None = Field(default=None, max_length=200)
     role: Role = Role.END_USER
     team_id: uuid.UUID | None = None
     is_active: bool = True
@@ -27,6 +30,9 @@ class UserUpdate(BaseModel):
     email: EmailStr | None = None
     password: CleanStr | None = Field(default=None, min_length=8, max_length=256)
     full_name: CleanStr | None = Field(default=None, max_length=200)
+    given_name: CleanStr | None = Field(default=None, max_length=100)
+    family_name: CleanStr | None = Field(default=None, max_length=200)
+    default_location: CleanStr | None = Field(default=None, max_length=200)
     role: Role | None = None
     team_id: uuid.UUID | None = None
     is_active: bool | None = None
@@ -50,6 +56,9 @@ class UserRead(BaseModel):
     username: str
     email: str
     full_name: str | None
+    given_name: str | None
+    family_name: str | None
+    default_location: str | None
     role: Role
     is_active: bool
     team: TeamRef | None

@@ -50,6 +50,10 @@ def _ensure_unique(session: Session, *, username: str | None, email: str | None,
         raise UserAlreadyExists(f"a user with this {field} already exists", field=field)
 
 
+def _joined_name(given: str | None, family: str | None) -> str | None:
+    return " ".join(part for part in (given, family) if part) or None
+
+
 def create_user(session: Session, *, actor: User | None, data: UserCreate) -> User:
     """Create a user; `actor=None` is the trusted path of the CLI and first start."""
     if actor is not None:
@@ -58,7 +62,10 @@ def create_user(session: Session, *, actor: User | None, data: UserCreate) -> Us
     user = User(
         username=data.username,
         email=str(data.email).lower(),
-        full_name=data.full_name,
+        full_name=data.full_name or _joined_name(data.given_name, data.family_name),
+        given_name=data.given_name,
+        family_name=data.family_name,
+        default_location=data.default_location,
         password_hash=hash_password(data.password),
         role=data.role.value,
         is_active=data.is_active,
@@ -78,8 +85,13 @@ def update_user(session: Session, *, actor: User, user_id: uuid.UUID, data: User
         user.email = str(changes["email"]).lower()
     if changes.get("password") is not None:
         user.password_hash = hash_password(changes["password"])
+    for name_field in ("given_name", "family_name", "default_location"):
+        if name_field in changes:
+            setattr(user, name_field, changes[name_field])
     if "full_name" in changes:
         user.full_name = changes["full_name"]
+    elif {"given_name", "family_name"} & changes.keys():
+        user.full_name = _joined_name(user.given_name, user.family_name)
     if changes.get("role") is not None:
         if user.id == actor.id and changes["role"] is not Role.ADMIN:
             raise PermissionDenied("administrators cannot demote themselves")

@@ -1,0 +1,118 @@
+"""History rendered as sentences, through gettext catalogues (Catalan, Spanish, English).
+
+The catalogues are the `.po` files under `locales/`; they are compiled in memory with Babel at
+first use, so the package ships only sources and nothing needs a build step.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Callable
+from functools import lru_cache
+from importlib import resources
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from ticketry.domain.history.models import ChangeType
+
+LANGUAGES = ("ca", "es", "en")
+DOMAIN = "history"
+
+# Core field name -> the English msgid naming it in sentences.
+FIELD_NAMES = {
+    "title": "title", "description": "description", "status": "status",
+    "priority": "priority", "category": "category", "ticket_type": "ticket type",
+    "tool": "tool", "location": "location", "people": "people", "notifier": "notifier",
+    "url": "url", "channel": "channel", "tags": "tags", "team": "team",
+    "environment": "environment", "impact_level": "impact level",
+    "affected_service": "affected service", "due_at": "due date", "metadata": "metadata",
+    "customer_id": "customer", "customer_email": "customer e-mail",
+    "customer_name": "customer name",
+}
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def translations(language: str) -> gettext.GNUTranslations:
+    source = resources.files("ticketry.domain.history").joinpath(
+        f"locales/{language}/LC_MESSAGES/{DOMAIN}.po")
+    with source.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def negotiate_language(accept_language: str | None, default: str) -> str:
+    """The best of our languages for an `Accept-Language` header, else the default."""
+    if not accept_language:
+        return default if default in LANGUAGES else "en"
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary == "*":
+            primary = default
+        if primary in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, primary))
+    return sorted(ranked)[0][2] if ranked else (default if default in LANGUAGES else "en")
+
+
+ValueLabel = Callable[[str, str], str]
+
+
+def describe_change(
+    *, change_type: str, field: str | None, old: str | None, new: str | None,
+    reason: str | None, language: str, value_label: ValueLabel,
+) -> str:
+    """One history row as a sentence in `language`; `value_label(field, value)` turns stored
+    keys (status `solved`) into the queue's label in that language (`Resolta`)."""
+    _ = translations(language).gettext
+
+    def shown(name: str, value: str | None) -> str:
+        return value_label(name, value) if value is not None else ""
+
+    if change_type == ChangeType.CREATED:
+        return _("Ticket created")
+    if change_type == ChangeType.MODIFICATION:
+        field_name = _(FIELD_NAMES.get(field or "", field or ""))
+        return _('%(field)s: "%(old)s" was changed to "%(new)s" (%(reason)s)') % {
+            "field": field_name, "old": old or "", "new": new or "", "reason": reason or ""}
+    if change_type in (ChangeType.COMMENT_ADDED, ChangeType.COMMENT_UPDATED,
+                       ChangeType.COMMENT_DELETED):
+        return _({ChangeType.COMMENT_ADDED: "A comment was added",
+                  ChangeType.COMMENT_UPDATED: "A comment was edited",
+                  ChangeType.COMMENT_DELETED: "A comment was deleted"}[ChangeType(change_type)])
+    if change_type == ChangeType.ATTACHMENT_ADDED:
+        return _('The file "%(new)s" was attached') % {"new": new or ""}
+    if change_type == ChangeType.ATTACHMENT_DELETED:
+        return _('The file "%(old)s" was removed') % {"old": old or ""}
+    if change_type == ChangeType.DELETED:
+        return _("The ticket was deleted")
+    if change_type == ChangeType.SLA_BREACH:
+        return _("The SLA target was missed: %(new)s") % {"new": new or ""}
+    if field == "status":
+        return _('The status was changed to "%(new)s"') % {"new": shown("status", new)}
+    if field == "priority":
+        return _('The priority was changed to "%(new)s"') % {"new": shown("priority", new)}
+    if field == "assignee":
+        if new is None:
+            return _("The ticket was unassigned")
+        return _("The ticket was assigned to %(new)s") % {"new": new}
+    if field == "title":
+        return _('The title was changed to "%(new)s"') % {"new": new or ""}
+    field_name = _(FIELD_NAMES.get(field or "", field or ""))
+    if new is None or new == "":
+        return _("The %(field)s was cleared") % {"field": field_name}
+    return _('The %(field)s was changed to "%(new)s"') % {
+        "field": field_name, "new": shown(field or "", new)}
