@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from ticketry.api.v1 import attachments, auth, comments, tickets, tokens, users
+from ticketry.api.v1 import attachments, auth, comments, queues, tickets, tokens, users
 
 router = APIRouter()
 router.include_router(auth.router)
@@ -11,3 +11,4 @@ router.include_router(comments.router)
 router.include_router(attachments.router)
 router.include_router(users.router)
 router.include_router(tokens.router)
+router.include_router(queues.router)

@@ -154,6 +154,10 @@ class QueueConfigCache:
             self._by_id.clear()
             self._id_by_key.clear()
 
+    def forget(self, queue_id: int) -> None:
+        with self._lock:
+            self._by_id.pop(queue_id, None)
+
     def get(self, session: Session, queue_id: int) -> QueueConfig:
         now = time.monotonic()
         cached = self._by_id.get(queue_id)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ticketry.domain.text import CleanStr
 
 StatusCategory = Literal["new", "open", "pending", "solved", "closed", "deleted"]
 
@@ -79,3 +81,47 @@ class QueuePreset(BaseModel):
         if len({p.key for p in self.priorities}) != len(self.priorities):
             raise ValueError("duplicate priority key")
         return self
+
+
+class ReferenceItemCreate(BaseModel):
+    """A new entry of a queue's reference list (a center, a tool, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: CleanStr = Field(min_length=1, max_length=200)
+    label: CleanStr = Field(min_length=1, max_length=300)
+    labels: dict[str, Annotated[CleanStr, Field(max_length=300)]] = Field(default_factory=dict)
+    code: int | None = Field(default=None, ge=0, le=2_000_000_000)
+
+
+class NamedItemRead(BaseModel):
+    key: str
+    label: str
+    labels: dict[str, str]
+    code: int | None = None
+
+
+class StatusRead(NamedItemRead):
+    category: str
+    initial: bool
+    transitions: list[str]
+
+
+class PriorityRead(NamedItemRead):
+    rank: int
+    response_minutes: int | None
+    resolution_minutes: int | None
+    default: bool
+
+
+class QueueRead(BaseModel):
+    key: str
+    name: str
+    key_format: str
+    is_default: bool
+    default_language: str
+    statuses: list[StatusRead]
+    priorities: list[PriorityRead]
+    categories: list[NamedItemRead]
+    ticket_types: list[NamedItemRead]
+    reference_lists: dict[str, list[NamedItemRead]]

@@ -8,11 +8,12 @@ import uuid
 from datetime import datetime
 from importlib import resources
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ticketry.domain.queues.config import QueueConfig, queue_configs
+from ticketry.domain.errors import Conflict, PermissionDenied
+from ticketry.domain.queues.config import NamedItem, QueueConfig, queue_configs
 from ticketry.domain.queues.errors import QueueNotFound
 from ticketry.domain.queues.models import (
     Queue,
@@ -23,7 +24,15 @@ from ticketry.domain.queues.models import (
     QueueStatus,
     QueueTicketType,
 )
-from ticketry.domain.queues.schemas import QueuePreset
+from ticketry.domain.queues.schemas import (
+    NamedItemRead,
+    PriorityRead,
+    QueuePreset,
+    QueueRead,
+    ReferenceItemCreate,
+    StatusRead,
+)
+from ticketry.domain.users.models import Role, User
 
 PRESET_NAMES = ("devops", "healthcare", "enterprise", "support")
 
@@ -163,3 +172,56 @@ def _increment_counter(session: Session, queue_id: int, scope: str) -> int:
     ).returning(QueueCounter.value)
     value = session.execute(stmt).scalar_one()
     return int(value)
+
+
+def queue_read(config: QueueConfig) -> QueueRead:
+    def item(i: NamedItem) -> NamedItemRead:
+        return NamedItemRead(key=i.key, label=i.label, labels=i.labels, code=i.code)
+
+    return QueueRead(
+        key=config.key, name=config.name, key_format=config.key_format,
+        is_default=config.is_default, default_language=config.default_language,
+        statuses=[StatusRead(key=st.key, label=st.label, labels=st.labels, code=st.code,
+                             category=st.category, initial=st.is_initial,
+                             transitions=list(st.transitions))
+                  for st in config.statuses.values()],
+        priorities=[PriorityRead(key=p.key, label=p.label, labels=p.labels, code=p.code,
+                                 rank=p.rank, response_minutes=p.response_minutes,
+                                 resolution_minutes=p.resolution_minutes, default=p.is_default)
+                    for p in config.priorities.values()],
+        categories=[item(c) for c in config.categories.values()],
+        ticket_types=[item(t) for t in config.ticket_types.values()],
+        reference_lists={name: [item(i) for i in items.values()]
+                         for name, items in config.reference_lists.items()},
+    )
+
+
+def add_reference_item(session: Session, *, actor: User, queue_key: str, list_name: str,
+                       data: ReferenceItemCreate) -> QueueConfig:
+    """Administrators extend a queue's reference lists (a new center, a new tool)."""
+    if actor.role_enum is not Role.ADMIN:
+        raise PermissionDenied("only an administrator may change a queue's configuration")
+    config = find_queue_config(session, queue_key)
+    existing = session.scalars(select(QueueReferenceItem).where(
+        QueueReferenceItem.queue_id == config.id,
+        QueueReferenceItem.list_name == list_name)).all()
+    if any(item.key == data.key for item in existing):
+        raise Conflict(f"{list_name} {data.key!r} already exists in queue {queue_key!r}",
+                       field="key")
+    if data.code is not None and any(item.code == data.code for item in existing):
+        raise Conflict(f"{list_name} code {data.code} is already used in queue {queue_key!r}",
+                       field="code")
+    session.add(QueueReferenceItem(
+        queue_id=config.id, list_name=list_name, key=data.key, label=data.label,
+        labels=dict(data.labels), code=data.code,
+        position=max((item.position for item in existing), default=-1) + 1))
+    _bump_config_version(session, config.id)
+    return queue_configs.get(session, config.id)
+
+
+def _bump_config_version(session: Session, queue_id: int) -> None:
+    """Other processes see the change within seconds; this one at once."""
+    session.execute(update(Queue).where(Queue.id == queue_id)
+                    .values(config_version=Queue.config_version + 1))
+    session.flush()
+    queue_configs.forget(queue_id)
