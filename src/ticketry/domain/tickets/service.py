@@ -412,6 +412,11 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
     session.add_all([TicketTag(ticket_id=ticket.id, tag=tag) for tag in tags])
     record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.CREATED,
                   at=now, details={"key": key, "queue": config.key})
+    if data.status is not None and data.status != status.key:
+        if not actor.is_agent:
+            raise PermissionDenied("only agents may create a ticket in a status other than "
+                                   f"{status.key}")
+        _transition(session, ticket, config, actor, data.status, now, settings)
     session.flush()
     log.info("ticket_created", key=key, queue=config.key, actor=actor.username)
     ticket.requester = requester
@@ -516,10 +521,10 @@ def _transition(session: Session, ticket: Ticket, config: QueueConfig, actor: Us
         _check_reopen_window(ticket, now, config, settings)
     if target.category == "solved":
         text = (resolution_notes or "").strip()
-        if not text:
+        if not text and config.settings.get("resolution_notes_required", True):
             raise ValidationFailed("resolution_notes are required to resolve a ticket",
                                    field="resolution_notes")
-        ticket.resolution_notes = text
+        ticket.resolution_notes = text or ticket.resolution_notes
         ticket.resolved_at = now
         ticket.resolution_minutes = int((now - ticket.created_at).total_seconds() // 60)
     elif target.category == "closed":
