@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", validation_alias=_env("HOST"))
     port: int = Field(8000, validation_alias=_env("PORT", "SERVICE_PORT"))
     # Each dialect can be switched off or moved under a prefix.
+    healthcare_api_enabled: bool = Field(True, validation_alias=_env("HEALTHCARE_API_ENABLED"))
+    healthcare_api_prefix: str = Field("/healthcare", validation_alias=_env("HEALTHCARE_API_PREFIX"))
     integration_api_enabled: bool = Field(True, validation_alias=_env("INTEGRATION_API_ENABLED"))
     integration_api_prefix: str = Field("", validation_alias=_env("INTEGRATION_API_PREFIX"))
     # Unset: on in development, off in production (the document's deployment checklist).

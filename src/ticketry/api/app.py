@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from ticketry import __version__
 from ticketry.api.deps import SessionDep, SettingsDep
+from ticketry.api.dialects.healthcare import create_healthcare_app
 from ticketry.api.dialects.integration_tokens import create_integration_app
 from ticketry.api.middleware import RequestContextMiddleware, WriteGate
 from ticketry.api.problems import install_problem_handlers
@@ -53,6 +54,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(RequestContextMiddleware, max_body_size=settings.max_json_body_size,
                        write_gate=app.state.write_gate)
     app.include_router(v1_router, prefix="/api/v1")
+    if settings.healthcare_api_enabled:
+        app.mount(settings.healthcare_api_prefix.rstrip("/") or "/healthcare",
+                  create_healthcare_app(settings, database, app.state.storage,
+                                        app.state.write_gate))
     if settings.integration_api_enabled:
         app.mount(settings.integration_api_prefix.rstrip("/") + "/api/tickets",
                   create_integration_app(settings, database))

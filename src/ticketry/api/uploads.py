@@ -32,7 +32,8 @@ class ReceivedForm:
 
 
 async def receive_form(request: Request, storage: LocalStorage, *, max_file_size: int,
-                       file_fields: tuple[str, ...]) -> ReceivedForm:
+                       file_fields: tuple[str, ...],
+                       abort_on_overflow: bool = True) -> ReceivedForm:
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -69,7 +70,7 @@ async def receive_form(request: Request, storage: LocalStorage, *, max_file_size
         filename = disposition.get(b"filename")
         state["name"] = name
         if filename is not None and name in file_fields:
-            staged = storage.stage(max_file_size)
+            staged = storage.stage(max_file_size, abort_on_overflow=abort_on_overflow)
             staged.filename = filename.decode("utf-8", "replace")
             staged.declared_content_type = headers.get(b"content-type", b"").decode(
                 "latin-1") or None

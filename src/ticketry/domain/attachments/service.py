@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from ticketry.db import utcnow
 from ticketry.domain.attachments.errors import (
     AttachmentNotFound,
     ContentMismatch,
+    FileTooLarge,
     UnsupportedFileType,
 )
 from ticketry.domain.attachments.filetypes import (
@@ -25,7 +27,7 @@ from ticketry.domain.attachments.filetypes import (
 from ticketry.domain.attachments.models import Attachment
 from ticketry.domain.attachments.storage import LocalStorage, StagedUpload
 from ticketry.domain.comments.models import Comment
-from ticketry.domain.errors import PermissionDenied, ValidationFailed
+from ticketry.domain.errors import DomainError, PermissionDenied, ValidationFailed
 from ticketry.domain.history.models import ChangeType
 from ticketry.domain.history.service import record_change
 from ticketry.domain.queues.service import get_queue_config
@@ -67,6 +69,8 @@ def add_attachment(
     storage: LocalStorage, description: str | None = None, is_internal: bool = False,
     comment_id: uuid.UUID | None = None,
 ) -> tuple[Attachment, Ticket]:
+    if staged.too_large:
+        raise staged.overflow_error()
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id, for_update=True)
     comment = None
     if comment_id is not None:
@@ -116,6 +120,44 @@ def add_attachment(
     session.flush()
     storage.keep(staged, attachment.storage_key)
     return attachment, ticket
+
+
+@dataclass(frozen=True, slots=True)
+class UploadOutcome:
+    staged: StagedUpload
+    attachment: Attachment | None
+    error: DomainError | None
+
+
+def add_attachments_each(
+    session: Session, *, actor: User, ticket_id: uuid.UUID, staged_files: Sequence[StagedUpload],
+    storage: LocalStorage,
+) -> list[UploadOutcome]:
+    """Several files, each judged on its own: a refused file is reported and the others kept.
+    Each file gets a savepoint, so a refusal leaves nothing of it behind."""
+    outcomes = []
+    for staged in staged_files:
+        try:
+            with session.begin_nested():
+                attachment, _ticket = add_attachment(session, actor=actor, ticket_id=ticket_id,
+                                                     staged=staged, storage=storage)
+        except (ValidationFailed, FileTooLarge) as exc:
+            outcomes.append(UploadOutcome(staged, None, exc))
+        else:
+            outcomes.append(UploadOutcome(staged, attachment, None))
+    return outcomes
+
+
+def attachment_names(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[str]]:
+    """File names per ticket, for many tickets in one query (listings show them)."""
+    names: dict[int, list[str]] = {ticket_id: [] for ticket_id in ticket_ids}
+    if ticket_ids:
+        rows = session.execute(select(Attachment.ticket_id, Attachment.filename)
+                               .where(Attachment.ticket_id.in_(ticket_ids))
+                               .order_by(Attachment.id))
+        for ticket_id, filename in rows:
+            names[ticket_id].append(filename)
+    return names
 
 
 def list_attachments(session: Session, *, actor: User, ticket_id: uuid.UUID) -> tuple[

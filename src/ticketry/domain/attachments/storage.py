@@ -16,13 +16,16 @@ from ticketry.domain.attachments.filetypes import SNIFF_BYTES
 class StagedUpload:
     """An upload being received: hashed and size-checked chunk by chunk, never held in memory."""
 
-    def __init__(self, directory: Path, max_size: int) -> None:
+    def __init__(self, directory: Path, max_size: int, *, abort_on_overflow: bool = True) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix="upload-", dir=directory)
         self.path = Path(name)
         self._file: BinaryIO = os.fdopen(fd, "wb")
         self._hash = hashlib.sha256()
         self.max_size = max_size
+        # Off: an oversized file is skipped (and reported) while the rest of the form goes on.
+        self.abort_on_overflow = abort_on_overflow
+        self.too_large = False
         self.size = 0
         self.head = b""
         self.filename: str | None = None
@@ -30,16 +33,26 @@ class StagedUpload:
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
+        if self.too_large:
+            return
         if self.size > self.max_size:
             self.discard()
-            raise FileTooLarge(f"file exceeds the maximum size of {self.max_size} bytes",
-                               max_size=self.max_size)
+            self.too_large = True
+            if self.abort_on_overflow:
+                raise self.overflow_error()
+            return
         if len(self.head) < SNIFF_BYTES:
             self.head += chunk[: SNIFF_BYTES - len(self.head)]
         self._hash.update(chunk)
         self._file.write(chunk)
 
+    def overflow_error(self) -> FileTooLarge:
+        return FileTooLarge(f"file exceeds the maximum size of {self.max_size} bytes",
+                            max_size=self.max_size)
+
     def finish(self) -> None:
+        if self.too_large:
+            return
         if not self._file.closed:
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -59,8 +72,8 @@ class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def stage(self, max_size: int) -> StagedUpload:
-        return StagedUpload(self.root / ".staging", max_size)
+    def stage(self, max_size: int, *, abort_on_overflow: bool = True) -> StagedUpload:
+        return StagedUpload(self.root / ".staging", max_size, abort_on_overflow=abort_on_overflow)
 
     def keep(self, staged: StagedUpload, key: str) -> None:
         target = self._path(key)

@@ -84,10 +84,9 @@ def describe_change(
 
     if change_type == ChangeType.CREATED:
         return _("Ticket created")
-    if change_type == ChangeType.MODIFICATION:
-        field_name = _(FIELD_NAMES.get(field or "", field or ""))
-        return _('%(field)s: "%(old)s" was changed to "%(new)s" (%(reason)s)') % {
-            "field": field_name, "old": old or "", "new": new or "", "reason": reason or ""}
+    if change_type == ChangeType.MODIFICATION and not field:
+        # A hand-written record about no particular field: its reason says it all.
+        return reason or ""
     if change_type in (ChangeType.COMMENT_ADDED, ChangeType.COMMENT_UPDATED,
                        ChangeType.COMMENT_DELETED):
         return _({ChangeType.COMMENT_ADDED: "A comment was added",

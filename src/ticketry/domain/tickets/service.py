@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, or_, select
+from sqlalchemy import Select, bindparam, case, delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from ticketry.config import Settings, get_settings
@@ -263,11 +263,17 @@ def filtered_tickets(session: Session, actor: User, filters: TicketFilters) -> S
 
 def list_tickets(
     session: Session, *, actor: User, filters: TicketFilters, page: int = 1, size: int = 20,
-    sort_by: str = "created_at", order: str = "desc",
+    sort_by: str = "created_at", order: str = "desc", offset: int | None = None,
 ) -> TicketListPage:
+    """A page of matching tickets; `offset` (skip/limit APIs) overrides `page`."""
     stmt = filtered_tickets(session, actor, filters)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     column = _SORT_COLUMNS.get(sort_by)
+    if sort_by == "status" and filters.queue is not None:
+        # Within one queue, statuses sort in lifecycle order rather than alphabetically.
+        lifecycle = list(find_queue_config(session, filters.queue).statuses)
+        column = case({key: i for i, key in enumerate(lifecycle)}, value=Ticket.status,
+                      else_=len(lifecycle))
     if column is None:
         raise ValidationFailed(f"cannot sort by {sort_by!r}; allowed: {', '.join(_SORT_COLUMNS)}",
                                field="sort_by")
@@ -275,7 +281,8 @@ def list_tickets(
     ordering = [column.desc().nulls_last() if descending else column.asc().nulls_last(),
                 Ticket.id.desc() if descending else Ticket.id.asc()]
     items = session.scalars(
-        stmt.options(*_EAGER).order_by(*ordering).offset((page - 1) * size).limit(size)
+        stmt.options(*_EAGER).order_by(*ordering)
+        .offset(offset if offset is not None else (page - 1) * size).limit(size)
     ).unique().all()
     return TicketListPage(items, total, page, size)
 
@@ -413,7 +420,7 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
     record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.CREATED,
                   at=now, details={"key": key, "queue": config.key})
     if data.status is not None and data.status != status.key:
-        if not actor.is_agent:
+        if not actor.is_agent and not config.settings.get("requester_sets_status"):
             raise PermissionDenied("only agents may create a ticket in a status other than "
                                    f"{status.key}")
         _transition(session, ticket, config, actor, data.status, now, settings)
