@@ -319,11 +319,13 @@ def list_history(session: Session, *, actor: User, ticket_id: uuid.UUID,
         value_label=lambda field, value: config.label(field, value, language))) for row in rows]
 
 
-def list_change_groups(session: Session, *, actor: User, ticket: Ticket,
-                       language: str) -> list[ChangeGroup]:
+def list_change_groups(session: Session, *, actor: User, ticket: Ticket, language: str,
+                       include_creation: bool = True) -> list[ChangeGroup]:
     """The ticket's history as sentences in `language`, one group per action."""
     config = get_queue_config(session, ticket.queue_id)
     rows = list_ticket_history(session, ticket_id=ticket.id, include_internal=actor.is_agent)
+    if not include_creation:
+        rows = [row for row in rows if row.change_type != ChangeType.CREATED]
     return group_changes(rows, language=language,
                          value_label=lambda field, value: config.label(field, value, language))
 

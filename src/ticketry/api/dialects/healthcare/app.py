@@ -305,8 +305,9 @@ def create_healthcare_app(settings: Settings, database: Database, storage: Local
         config = _config(request, session)
         ticket = _ticket(session, config, actor, ticket_id)
         language = negotiate_language(accept_language, config.default_language)
+        # The document counts changes made to a ticket; its creation is not one of them.
         groups = tickets.list_change_groups(session, actor=actor, ticket=ticket,
-                                            language=language)
+                                            language=language, include_creation=False)
         return ModificationListOut(modifications=[_group_out(g) for g in groups],
                                    total=len(groups))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from ticketry.domain.text import CleanStr
 
@@ -30,9 +30,17 @@ class TicketIn(BaseModel):
 
 
 class TicketUpdateIn(BaseModel):
-    """Every field optional: only those given change."""
+    """Every field optional: only those given change (and the required ones cannot be nulled)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> TicketUpdateIn:
+        nulled = sorted(name for name in _REQUIRED_ON_CREATE
+                        if name in self.model_fields_set and getattr(self, name) is None)
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null")
+        return self
 
     type: TicketType | None = None
     title: CleanStr | None = Field(default=None, min_length=1, max_length=500)
@@ -45,6 +53,10 @@ class TicketUpdateIn(BaseModel):
     center_id: int | None = None
     notifier: CleanStr | None = Field(default=None, max_length=200)
     url: CleanStr | None = Field(default=None, max_length=2000)
+
+
+_REQUIRED_ON_CREATE = ("type", "title", "description", "status_id", "crit_id", "tool_id",
+                       "people", "pathway")
 
 
 class RefItem(BaseModel):
