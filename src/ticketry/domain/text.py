@@ -39,3 +39,14 @@ def strip_or_none(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value or None
+
+
+def is_valid_email(value: str) -> bool:
+    """Syntax only (no DNS): what a form or an import row can be checked against."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True

@@ -137,7 +137,8 @@ _PLACEHOLDER = re.compile(r"\{(number|daily|date|uuid)(?::([^}]*))?\}")
 
 
 def next_ticket_key(
-    session: Session, config: QueueConfig, *, ticket_type: str | None, now: datetime
+    session: Session, config: QueueConfig, *, ticket_type: str | None, now: datetime,
+    public_id: uuid.UUID | None = None,
 ) -> tuple[str, int]:
     """Render the queue's (or the ticket type's) key format with the next number of its scope."""
     fmt = config.key_format
@@ -157,7 +158,8 @@ def next_ticket_key(
             return format(number, spec)
         if name == "date":
             return now.strftime(spec or "%Y%m%d")
-        return str(uuid.uuid4())
+        # `{uuid}`: the ticket's own id, so a UUID-keyed desk has one identifier per ticket.
+        return str(public_id or uuid.uuid4())
 
     return _PLACEHOLDER.sub(render, fmt), number
 

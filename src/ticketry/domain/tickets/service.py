@@ -28,6 +28,7 @@ from ticketry.domain.queues.config import QueueConfig, StatusConfig
 from ticketry.domain.queues.models import Queue
 from ticketry.domain.queues.service import find_queue_config, get_queue_config, next_ticket_key
 from ticketry.domain.sla.service import compute_targets
+from ticketry.domain.text import is_valid_email
 from ticketry.domain.tickets import permissions
 from ticketry.domain.tickets.errors import (
     InvalidTransition,
@@ -79,36 +80,75 @@ _REFERENCE_FIELDS = ("environment", "impact_level", "tool", "location")
 # --------------------------------------------------------------------------- validation
 
 
-def _check_choices(config: QueueConfig, values: dict[str, Any]) -> None:
-    """Every configured value must exist in the queue; all problems are reported together."""
+def value_problems(config: QueueConfig, values: dict[str, Any], *,
+                   partial: bool) -> list[dict[str, Any]]:
+    """Everything wrong with ticket values under the queue's configuration: choices that do
+    not exist, and the queue's field rules (`settings.field_rules`: required fields, lengths,
+    e-mail fields; `settings.metadata_rules`). Messages name fields as the queue's document
+    does (`settings.field_labels`, e.g. title -> subject). `partial`: only the given fields."""
+    labels: dict[str, str] = config.settings.get("field_labels", {})
+    rules: dict[str, Any] = config.settings.get("field_rules", {})
     problems: list[dict[str, Any]] = []
 
-    def bad(field: str, value: Any, allowed: Sequence[str]) -> None:
-        problems.append({
-            "field": field,
-            "message": f"{value!r} is not a valid {field} for queue {config.key!r}; "
-                       f"allowed: {', '.join(allowed)}",
-        })
+    def label(field: str) -> str:
+        return labels.get(field, field)
 
-    priority = values.get("priority")
-    if priority is not None and priority not in config.priorities:
-        bad("priority", priority, list(config.priorities))
-    category = values.get("category")
-    if category is not None and config.categories and category not in config.categories:
-        bad("category", category, list(config.categories))
-    ticket_type = values.get("ticket_type")
-    if ticket_type is not None and ticket_type not in config.ticket_types:
-        bad("ticket_type", ticket_type, list(config.ticket_types) or ["(none)"])
-    for field in _REFERENCE_FIELDS:
+    def bad(field: str, message: str) -> None:
+        problems.append({"field": label(field), "message": message})
+
+    for field in rules.get("required", ()):
+        present = field in values
         value = values.get(field)
-        items = config.reference_lists.get(field)
-        if value is not None and items is not None and value not in items:
-            bad(field, value, list(items))
+        if (not partial or present) and (value is None or (isinstance(value, str)
+                                                           and not value.strip())):
+            bad(field, f"{label(field)} is required")
+    for field in rules.get("emails", ()):
+        value = values.get(field)
+        if isinstance(value, str) and value.strip() and not is_valid_email(value):
+            bad(field, f"{label(field)} must be a valid email address")
+    for field, (low, high) in rules.get("lengths", {}).items():
+        value = values.get(field)
+        if isinstance(value, str) and value.strip() and not low <= len(value) <= high:
+            bad(field, f"{label(field)} must be between {low} and {high} characters")
+
+    def choice(field: str, allowed: Sequence[str]) -> None:
+        value = values.get(field)
+        if value is not None and value not in allowed:
+            bad(field, f"{label(field)} must be one of: {', '.join(allowed) or '(none)'}")
+
+    choice("priority", list(config.priorities))
+    if config.categories:
+        choice("category", list(config.categories))
+    if "ticket_type" in values:
+        choice("ticket_type", list(config.ticket_types))
+    if "status" in values:
+        choice("status", list(config.statuses))
+    for field in _REFERENCE_FIELDS:
+        if field in config.reference_lists:
+            choice(field, list(config.reference_lists[field]))
+    metadata = values.get("metadata")
+    if isinstance(metadata, dict):
+        for key, rule in config.settings.get("metadata_rules", {}).items():
+            value = metadata.get(key)
+            if value is None:
+                if rule.get("required"):
+                    problems.append({"field": f"metadata.{key}",
+                                     "message": f"metadata.{key} is required"})
+                continue
+            allowed = list(config.reference_lists.get(rule.get("list", ""), {}))
+            if allowed and value not in allowed:
+                problems.append({"field": f"metadata.{key}", "message":
+                                 f"metadata.{key} must be one of: {', '.join(allowed)}"})
+    return problems
+
+
+def _check_values(config: QueueConfig, values: dict[str, Any], *, partial: bool) -> None:
+    problems = value_problems(config, values, partial=partial)
     if problems:
         raise ValidationFailed(
-            f"{len(problems)} field(s) hold values this queue does not define",
-            details=problems,
-        )
+            problems[0]["message"] if len(problems) == 1
+            else f"{len(problems)} fields are invalid for queue {config.key!r}",
+            details=problems)
 
 
 def _resolve_team(session: Session, team_public_id: uuid.UUID | None) -> int | None:
@@ -364,7 +404,7 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
     now = now or utcnow()
     config = find_queue_config(session, data.queue)
     values = data.model_dump(exclude_unset=True)
-    _check_choices(config, values)
+    _check_values(config, values, partial=False)
 
     requester = actor
     if data.requester_id is not None and data.requester_id != actor.public_id:
@@ -374,12 +414,15 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
 
     priority = config.priorities.get(data.priority) if data.priority else config.default_priority
     status = config.initial_status
-    key, number = next_ticket_key(session, config, ticket_type=data.ticket_type, now=now)
+    public_id = uuid.uuid4()
+    key, number = next_ticket_key(session, config, ticket_type=data.ticket_type, now=now,
+                                  public_id=public_id)
     if data.key is not None:
         key = _custom_key(session, config, data.key)
     targets = compute_targets(now, priority, enabled=settings.sla_enabled)
     tags = _normalise_tags(data.tags)
     ticket = Ticket(
+        public_id=public_id,
         key=key,
         number=number,
         queue_id=config.id,
@@ -411,7 +454,7 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
         due_at=data.due_at,
         response_due_at=targets.response_due_at,
         resolution_due_at=targets.resolution_due_at,
-        manual_override=data.category is not None,
+        manual_override=False,
         version=1,
         created_at=now,
         updated_at=now,
@@ -454,7 +497,7 @@ def _apply(session: Session, ticket: Ticket, config: QueueConfig, actor: User,
            changes: dict[str, Any], now: datetime, settings: Settings) -> bool:
     """Set plain fields, priority and tags; one history row per changed field."""
     changed = False
-    _check_choices(config, changes)
+    _check_values(config, changes, partial=True)
     if "team_id" in changes:
         team_id = _resolve_team(session, changes.pop("team_id"))
         if team_id != ticket.team_id:
