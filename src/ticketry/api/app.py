@@ -9,9 +9,10 @@ from fastapi.responses import JSONResponse
 
 from ticketry import __version__
 from ticketry.api.deps import SessionDep, SettingsDep
+from ticketry.api.dialects import healthcare, integration_tokens
 from ticketry.api.dialects.healthcare import create_healthcare_app
 from ticketry.api.dialects.integration_tokens import create_integration_app
-from ticketry.api.middleware import RequestContextMiddleware, WriteGate
+from ticketry.api.middleware import ErrorBody, RequestContextMiddleware, WriteGate
 from ticketry.api.problems import install_problem_handlers
 from ticketry.api.v1 import router as v1_router
 from ticketry.config import Settings, get_settings
@@ -51,16 +52,19 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.storage = LocalStorage(settings.storage_path)
     install_problem_handlers(app)
     app.state.write_gate = WriteGate(enabled=database.is_sqlite)
-    app.add_middleware(RequestContextMiddleware, max_body_size=settings.max_json_body_size,
-                       write_gate=app.state.write_gate)
+    error_bodies: list[tuple[str, ErrorBody]] = []
     app.include_router(v1_router, prefix="/api/v1")
     if settings.healthcare_api_enabled:
-        app.mount(settings.healthcare_api_prefix.rstrip("/") or "/healthcare",
-                  create_healthcare_app(settings, database, app.state.storage,
-                                        app.state.write_gate))
+        prefix = settings.healthcare_api_prefix.rstrip("/") or "/healthcare"
+        app.mount(prefix, create_healthcare_app(settings, database, app.state.storage,
+                                                app.state.write_gate))
+        error_bodies.append((prefix, healthcare.raw_error_body))
     if settings.integration_api_enabled:
-        app.mount(settings.integration_api_prefix.rstrip("/") + "/api/tickets",
-                  create_integration_app(settings, database))
+        prefix = settings.integration_api_prefix.rstrip("/") + "/api/tickets"
+        app.mount(prefix, create_integration_app(settings, database))
+        error_bodies.append((prefix, integration_tokens.raw_error_body))
+    app.add_middleware(RequestContextMiddleware, max_body_size=settings.max_json_body_size,
+                       write_gate=app.state.write_gate, error_bodies=error_bodies)
 
     @app.get("/health", tags=["health"], responses={503: {"description": "Database unreachable"}})
     def health(session: SessionDep, settings: SettingsDep, request: Request) -> Any:

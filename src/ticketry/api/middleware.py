@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -14,6 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ticketry.log import get_logger
 
 log = get_logger("ticketry.http")
+
+# (status, error code, detail) -> (body, content type): how an API words a refusal.
+ErrorBody = Callable[[int, str, str], tuple[bytes, str]]
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -43,10 +47,13 @@ class WriteGate:
 class RequestContextMiddleware:
     """Echo or assign `X-Request-ID`, refuse NUL bytes in the URL and oversized JSON bodies."""
 
-    def __init__(self, app: ASGIApp, *, max_body_size: int, write_gate: WriteGate) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_size: int, write_gate: WriteGate,
+                 error_bodies: list[tuple[str, ErrorBody]] | None = None) -> None:
         self.app = app
         self.max_body_size = max_body_size
         self.write_gate = write_gate
+        # Refusals made here speak the language of the API mounted at each prefix.
+        self.error_bodies = sorted(error_bodies or [], key=lambda item: -len(item[0]))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,8 +97,8 @@ class RequestContextMiddleware:
 
         path = scope.get("raw_path") or scope["path"].encode()
         if b"%00" in scope.get("query_string", b"") or b"%00" in path or "\x00" in scope["path"]:
-            await _problem(send_with_id, scope, request_id, 400, "BAD_REQUEST",
-                           "the URL must not contain NUL characters")
+            await self._refuse(send_with_id, scope, request_id, 400, "BAD_REQUEST",
+                               "the URL must not contain NUL characters")
             return
         # Uploads stream through their own size check; everything else is a small document.
         if not content_type.startswith(b"multipart/form-data"):
@@ -101,15 +108,17 @@ class RequestContextMiddleware:
                 except ValueError:
                     too_big = False
                 if too_big:
-                    await _problem(send_with_id, scope, request_id, 413, "PAYLOAD_TOO_LARGE",
-                                   f"request body exceeds {self.max_body_size} bytes")
+                    await self._refuse(send_with_id, scope, request_id, 413,
+                                       "PAYLOAD_TOO_LARGE",
+                                       f"request body exceeds {self.max_body_size} bytes")
                     return
             elif scope["method"] in ("POST", "PUT", "PATCH"):
                 # No declared length (chunked): read up to the limit before the app sees it.
                 body, complete = await _read_up_to(receive, self.max_body_size)
                 if not complete:
-                    await _problem(send_with_id, scope, request_id, 413, "PAYLOAD_TOO_LARGE",
-                                   f"request body exceeds {self.max_body_size} bytes")
+                    await self._refuse(send_with_id, scope, request_id, 413,
+                                       "PAYLOAD_TOO_LARGE",
+                                       f"request body exceeds {self.max_body_size} bytes")
                     return
                 receive = _replay(body, receive)
             if scope["method"] not in _READ_METHODS:
@@ -117,6 +126,25 @@ class RequestContextMiddleware:
                     await self.app(scope, receive, send_with_id)
                 return
         await self.app(scope, receive, send_with_id)
+
+
+    async def _refuse(self, send: Send, scope: Scope, request_id: str, status: int, code: str,
+                      detail: str) -> None:
+        path: str = scope["path"]
+        for prefix, render in self.error_bodies:
+            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+                payload, content_type = render(status, code, detail)
+                await _send(send, status, payload, content_type)
+                return
+        await _problem(send, scope, request_id, status, code, detail)
+
+
+async def _send(send: Send, status: int, payload: bytes, content_type: str) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(payload)).encode()),
+    ]})
+    await send({"type": "http.response.body", "body": payload})
 
 
 async def _read_up_to(receive: Receive, limit: int) -> tuple[bytes, bool]:

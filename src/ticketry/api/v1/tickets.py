@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, status
 from fastapi.responses import Response as RawResponse
 
 from ticketry.api.deps import ActorDep, SessionDep, SettingsDep
@@ -174,9 +174,13 @@ def patch_ticket(
 
 @router.delete("/{ticket_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses=problems(401, 403, 404))
-def delete_ticket(ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
-    """Delete a ticket (administrators). It leaves every listing; its history is kept."""
-    service.delete_ticket(session, actor=actor, ticket_id=ticket_id)
+def delete_ticket(ticket_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep,
+                  background: BackgroundTasks) -> None:
+    """Delete a ticket (administrators). It leaves every listing and its history is kept,
+    unless its queue deletes permanently (the support desk)."""
+    deleted = service.delete_ticket(session, actor=actor, ticket_id=ticket_id)
+    for key in deleted.purged_files:
+        background.add_task(request.app.state.storage.delete, key)
 
 
 @router.put("/{ticket_id}/assign", response_model=TicketRead,

@@ -54,6 +54,9 @@ class Ticket(Base):
     customer_name: Mapped[str | None] = mapped_column(String(200))
     notifier: Mapped[str | None] = mapped_column(String(200))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # An agent known only by an outside identifier ("agent-456": the support desk's agents
+    # need not be Ticketry users).
+    assignee_ref: Mapped[str | None] = mapped_column(String(200), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
 
     location: Mapped[str | None] = mapped_column(String(200), index=True)

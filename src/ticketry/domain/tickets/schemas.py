@@ -81,7 +81,8 @@ class TicketCreate(_TicketFields):
     # A starting status other than the queue's initial one (must be a transition from it).
     status: Key | None = None
     # A client-chosen ticket key, where the queue allows it (`settings.allow_custom_ticket_num`).
-    key: Annotated[CleanStr, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")] | None = None
+    key: Annotated[CleanStr, Field(min_length=1, max_length=64,
+                                   pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")] | None = None
 
 
 class TicketReplace(_TicketFields):
@@ -98,6 +99,7 @@ class TicketPatch(_TicketFields):
     description: Description | None = None
     status: Key | None = None
     assignee_id: uuid.UUID | None = None
+    assignee_ref: ShortText | None = None
     resolution_notes: Annotated[CleanStr, Field(max_length=100_000)] | None = None
 
 
@@ -152,6 +154,9 @@ class TicketFilters(BaseModel):
     ticket_type: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)
     assignee_id: uuid.UUID | None = None
+    # An assignee by username or outside identifier.
+    assignee_ref: str | None = None
+    customer_email: str | None = None
     unassigned: bool | None = None
     requester_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from ticketry.config import Settings, get_settings
 from ticketry.db import utcnow
+from ticketry.domain.attachments.models import Attachment
+from ticketry.domain.classification.rules import apply_classification, classify_text
 from ticketry.domain.errors import PermissionDenied, ValidationFailed
 from ticketry.domain.history.messages import describe_change
 from ticketry.domain.history.models import ChangeType, TicketHistory
@@ -277,6 +279,13 @@ def filtered_tickets(session: Session, actor: User, filters: TicketFilters) -> S
     if filters.assignee_id is not None:
         stmt = stmt.where(Ticket.assignee_id == select(User.id).where(
             User.public_id == filters.assignee_id).scalar_subquery())
+    if filters.assignee_ref is not None:
+        stmt = stmt.where(or_(
+            Ticket.assignee_ref == filters.assignee_ref,
+            Ticket.assignee_id == select(User.id).where(
+                User.username == filters.assignee_ref).scalar_subquery()))
+    if filters.customer_email is not None:
+        stmt = stmt.where(func.lower(Ticket.customer_email) == filters.customer_email.lower())
     if filters.unassigned is not None:
         stmt = stmt.where(Ticket.assignee_id.is_(None) if filters.unassigned
                           else Ticket.assignee_id.is_not(None))
@@ -404,6 +413,11 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
     now = now or utcnow()
     config = find_queue_config(session, data.queue)
     values = data.model_dump(exclude_unset=True)
+    classification = None
+    if data.category is None and any(c.keywords for c in config.categories.values()):
+        # No category from the client: the queue's keyword rules choose one.
+        classification = classify_text(config, data.title, data.description)
+        values["category"] = classification.category
     _check_values(config, values, partial=False)
 
     requester = actor
@@ -419,6 +433,11 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
                                   public_id=public_id)
     if data.key is not None:
         key = _custom_key(session, config, data.key)
+    else:
+        # A client-chosen key may have taken a number of the sequence: skip past it.
+        while session.scalar(select(Ticket.id).where(Ticket.key == key)) is not None:
+            key, number = next_ticket_key(session, config, ticket_type=data.ticket_type,
+                                          now=now, public_id=public_id)
     targets = compute_targets(now, priority, enabled=settings.sla_enabled)
     tags = _normalise_tags(data.tags)
     ticket = Ticket(
@@ -433,7 +452,7 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
         status_category=status.category,
         priority=priority.key if priority else None,
         priority_rank=priority.rank if priority else None,
-        category=data.category,
+        category=values.get("category"),
         tags=tags,
         requester_id=requester.id,
         assignee_id=None,  # loaded as None, so `ticket.assignee = None` below is not an UPDATE
@@ -459,6 +478,8 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
         created_at=now,
         updated_at=now,
     )
+    if classification is not None:
+        apply_classification(ticket, classification, set_category=False)
     session.add(ticket)
     session.flush()
     session.add_all([TicketTag(ticket_id=ticket.id, tag=tag) for tag in tags])
@@ -640,6 +661,29 @@ def _assign(session: Session, ticket: Ticket, actor: User, assignee_public_id: u
     return True
 
 
+def _assign_ref(session: Session, ticket: Ticket, actor: User, ref: str | None,
+                now: datetime) -> bool:
+    """Assign by username when that names an agent; otherwise keep the outside identifier."""
+    agent = session.scalars(select(User).where(User.username == ref)).one_or_none() \
+        if ref else None
+    if agent is not None and agent.is_agent and agent.is_active:
+        changed = _assign(session, ticket, actor, agent.public_id, now)
+        ticket.assignee_ref = None
+        return changed
+    if not permissions.can_assign(actor, ticket, None):
+        raise PermissionDenied("you may not assign this ticket")
+    if ref == ticket.assignee_ref and ticket.assignee_id is None:
+        return False
+    record_change(session, ticket_id=ticket.id, actor=actor,
+                  change_type=ChangeType.ASSIGNMENT_CHANGE, at=now, field="assignee",
+                  old=ticket.assignee.username if ticket.assignee else ticket.assignee_ref,
+                  new=ref)
+    ticket.assignee_id = None
+    ticket.assignee = None
+    ticket.assignee_ref = ref
+    return True
+
+
 def _mutable(session: Session, actor: User, ticket_id: uuid.UUID,
              expected_version: int | None) -> tuple[Ticket, QueueConfig]:
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id, for_update=True)
@@ -671,13 +715,15 @@ def update_ticket(
         changes["tags"] = changes["tags"] or []
         changes["people"] = changes["people"] or []
         changes["metadata"] = changes["metadata"] or {}
-        status = assignee = resolution_notes = None
-        assignee_given = False
+        status = assignee = resolution_notes = ref = None
+        assignee_given = ref_given = False
     else:
         changes = data.model_dump(exclude_unset=True)
         status = changes.pop("status", None)
         assignee_given = "assignee_id" in changes
         assignee = changes.pop("assignee_id", None)
+        ref_given = "assignee_ref" in changes
+        ref = changes.pop("assignee_ref", None)
         resolution_notes = changes.pop("resolution_notes", None)
     for required in ("title", "description"):
         if required in changes and changes[required] is None:
@@ -686,6 +732,8 @@ def update_ticket(
     changed = False
     if assignee_given:
         changed |= _assign(session, ticket, actor, assignee, now)
+    if ref_given:
+        changed |= _assign_ref(session, ticket, actor, ref, now)
     if changes:
         _require_edit(actor, ticket)
         changed |= _apply(session, ticket, config, actor, changes, now, settings)
@@ -805,12 +853,27 @@ def reopen_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
     return ticket
 
 
-def delete_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Ticket:
-    """Soft delete: the ticket leaves every listing but stays in the database and its history."""
+@dataclass(frozen=True, slots=True)
+class DeletedTicket:
+    ticket: Ticket
+    # Storage keys of the attachment bytes to remove once the deletion is committed.
+    purged_files: list[str]
+
+
+def delete_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID) -> DeletedTicket:
+    """As the queue says (`settings.delete_mode`): soft by default -- the ticket leaves every
+    listing but stays in the database and its history -- or hard, removed with everything."""
     if not permissions.can_delete(actor):
         raise PermissionDenied("only an administrator may delete tickets")
     ticket, config = _mutable(session, actor, ticket_id, None)
     now = utcnow()
+    if config.settings.get("delete_mode") == "hard":
+        keys = list(session.scalars(select(Attachment.storage_key)
+                                    .where(Attachment.ticket_id == ticket.id)))
+        log.info("ticket_purged", key=ticket.key, actor=actor.username)
+        session.execute(delete(Ticket).where(Ticket.id == ticket.id))
+        session.expunge(ticket)
+        return DeletedTicket(ticket, keys)
     deleted_status = config.status_in_category("deleted")
     record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.DELETED,
                   at=now, field="status", old=ticket.status,
@@ -822,4 +885,4 @@ def delete_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Tic
     log.info("ticket_deleted", key=ticket.key, actor=actor.username)
     _touch(ticket, now)
     session.flush()
-    return ticket
+    return DeletedTicket(ticket, [])

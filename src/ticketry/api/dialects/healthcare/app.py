@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import orjson
 from fastapi import BackgroundTasks, FastAPI, Form, Header, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -96,6 +98,11 @@ def _group_out(group: ChangeGroup) -> ModificationOut:
         user=ModificationUser(id=user.id, username=user.username, email=user.email)
         if user else None,
         changes=group.sentences, total_changes=len(group.sentences))
+
+
+def raw_error_body(status_code: int, code: str, detail: str) -> tuple[bytes, str]:
+    """A refusal made before the request reaches this app (body too large, bad URL)."""
+    return orjson.dumps({"detail": detail}), "application/json"
 
 
 def _error(status_code: int, detail: str, headers: dict[str, str] | None = None) -> Response:
@@ -401,6 +408,10 @@ def create_healthcare_app(settings: Settings, database: Database, storage: Local
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
             problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
         return _error(400, "; ".join(problems) or "invalid request")
+
+    @app.exception_handler(ValidationError)
+    async def _model_validation(request: Request, exc: ValidationError) -> Response:
+        return await _validation(request, RequestValidationError(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -23,7 +23,8 @@ class TicketIn(BaseModel):
     tool_id: int
     people: list[CleanStr] = Field(max_length=100)
     pathway: Pathway
-    ticket_num: CleanStr | None = Field(default=None, max_length=64)
+    ticket_num: CleanStr | None = Field(default=None, max_length=64,
+                                       pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
     center_id: int | None = None
     notifier: CleanStr | None = Field(default=None, max_length=200)
     url: CleanStr | None = Field(default=None, max_length=2000)

@@ -38,6 +38,13 @@ _bearer = HTTPBearer(auto_error=False, description="An API token (tkr_...)")
 _header = APIKeyHeader(name="X-API-Token", auto_error=False)
 
 
+def raw_error_body(status: int, code: str, detail: str) -> tuple[bytes, str]:
+    """A refusal made before the request reaches this app (body too large, bad URL)."""
+    body = ErrorBody(error="Bad request" if status < 500 else "Internal server error",
+                     detail=detail, timestamp=iso(utcnow()) or "")
+    return body.model_dump_json().encode(), "application/json"
+
+
 def _error(status: int, error: str, detail: str | None = None,
            headers: dict[str, str] | None = None) -> Response:
     body = ErrorBody(error=error, detail=detail, timestamp=iso(utcnow()) or "")
