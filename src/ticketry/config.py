@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # Each dialect can be switched off or moved under a prefix.
     healthcare_api_enabled: bool = Field(True, validation_alias=_env("HEALTHCARE_API_ENABLED"))
     healthcare_api_prefix: str = Field("/healthcare", validation_alias=_env("HEALTHCARE_API_PREFIX"))
+    support_api_enabled: bool = Field(True, validation_alias=_env("SUPPORT_API_ENABLED"))
+    support_api_prefix: str = Field("/support", validation_alias=_env("SUPPORT_API_PREFIX"))
     integration_api_enabled: bool = Field(True, validation_alias=_env("INTEGRATION_API_ENABLED"))
     integration_api_prefix: str = Field("", validation_alias=_env("INTEGRATION_API_PREFIX"))
     # Unset: on in development, off in production (the document's deployment checklist).

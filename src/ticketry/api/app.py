@@ -9,9 +9,10 @@ from fastapi.responses import JSONResponse
 
 from ticketry import __version__
 from ticketry.api.deps import SessionDep, SettingsDep
-from ticketry.api.dialects import healthcare, integration_tokens
+from ticketry.api.dialects import healthcare, integration_tokens, support
 from ticketry.api.dialects.healthcare import create_healthcare_app
 from ticketry.api.dialects.integration_tokens import create_integration_app
+from ticketry.api.dialects.support import create_support_app
 from ticketry.api.middleware import ErrorBody, RequestContextMiddleware, WriteGate
 from ticketry.api.problems import install_problem_handlers
 from ticketry.api.v1 import router as v1_router
@@ -59,6 +60,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         app.mount(prefix, create_healthcare_app(settings, database, app.state.storage,
                                                 app.state.write_gate))
         error_bodies.append((prefix, healthcare.raw_error_body))
+    if settings.support_api_enabled:
+        prefix = settings.support_api_prefix.rstrip("/") or "/support"
+        app.mount(prefix, create_support_app(settings, database, app.state.storage))
+        error_bodies.append((prefix, support.raw_error_body))
     if settings.integration_api_enabled:
         prefix = settings.integration_api_prefix.rstrip("/") + "/api/tickets"
         app.mount(prefix, create_integration_app(settings, database))

@@ -78,6 +78,8 @@ class TicketCreate(_TicketFields):
     description: Description
     queue: Key | None = None
     requester_id: uuid.UUID | None = None
+    # An assignee by username or outside identifier (the support desk's `assigned_to`).
+    assignee_ref: ShortText | None = None
     # A starting status other than the queue's initial one (must be a transition from it).
     status: Key | None = None
     # A client-chosen ticket key, where the queue allows it (`settings.allow_custom_ticket_num`).

@@ -485,6 +485,9 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
     session.add_all([TicketTag(ticket_id=ticket.id, tag=tag) for tag in tags])
     record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.CREATED,
                   at=now, details={"key": key, "queue": config.key})
+    if data.assignee_ref is not None:
+        ticket.assignee = None
+        _assign_ref(session, ticket, actor, data.assignee_ref, now)
     if data.status is not None and data.status != status.key:
         if not actor.is_agent and not config.settings.get("requester_sets_status"):
             raise PermissionDenied("only agents may create a ticket in a status other than "

@@ -222,3 +222,18 @@ def ensure_admin(
         data=UserCreate(username=username, email=email, password=secret, role=Role.ADMIN),
     )
     return BootstrapResult(username, secret if generated else None)
+
+
+SERVICE_PASSWORD_HASH = "!"  # matches no password: service accounts cannot log in
+
+
+def ensure_service_user(session: Session, *, username: str, role: Role, full_name: str) -> User:
+    """A named account that acts for requests without credentials where a document allows
+    them (the support desk's anonymous mode). It can never log in."""
+    user = get_user_by_username(session, username)
+    if user is None:
+        user = User(username=username, email=f"{username}@service.invalid", full_name=full_name,
+                    password_hash=SERVICE_PASSWORD_HASH, role=role.value, is_active=True)
+        session.add(user)
+        session.flush()
+    return user
