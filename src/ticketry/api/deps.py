@@ -45,7 +45,10 @@ async def unit_of_work(request: Request) -> AsyncIterator[Session]:
     them on the event loop saves two thread hand-offs per request (each costs more than the
     statement itself under load)."""
     database = get_database(request)
-    session = database.session(write=request.method not in _READ_METHODS)
+    # Uploads read first, stream, then write in a unit of work of their own (under the
+    # write gate): their request session only reads, so it never holds SQLite's write lock.
+    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+    session = database.session(write=request.method not in _READ_METHODS and not multipart)
     try:
         yield session
         session.commit()

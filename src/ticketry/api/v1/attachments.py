@@ -7,7 +7,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, status
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from ticketry.api.deps import ActorDep, SessionDep, SettingsDep
+from ticketry.api.deps import ActorDep, SessionDep, SettingsDep, get_database
 from ticketry.api.uploads import receive_form
 from ticketry.api.v1.responses import problems
 from ticketry.domain.attachments import service
@@ -125,14 +125,19 @@ async def upload_attachment(ticket_id: uuid.UUID, request: Request, actor: Actor
         if bad:
             raise ValidationFailed(bad[0]["message"] if len(bad) == 1 else
                                    f"{len(bad)} form fields are invalid", details=bad)
+        database = get_database(request)
+
+        def store() -> AttachmentRead:
+            with database.unit_of_work(write=True) as writing:
+                attachment, ticket = service.add_attachment(
+                    writing, actor=writing.merge(actor, load=False), ticket_id=ticket_id, staged=files[0], storage=storage,
+                    description=description, is_internal=is_internal, comment_id=comment_id)
+                return attachment_read(attachment, ticket)
+
         async with request.app.state.write_gate:
-            attachment, ticket = await run_in_threadpool(
-                service.add_attachment, session, actor=actor, ticket_id=ticket_id, staged=files[0],
-                storage=storage, description=description, is_internal=is_internal,
-                comment_id=comment_id)
+            return await run_in_threadpool(store)
     finally:
         form.discard()
-    return attachment_read(attachment, ticket)
 
 
 @router.get("/attachments/{attachment_id}", response_class=StreamingResponse,

@@ -13,11 +13,12 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ticketry.api.deps import ActorDep, SessionDep, SettingsDep
+from ticketry.api.deps import ActorDep, SessionDep, SettingsDep, get_database
 from ticketry.api.dialects.healthcare import mapping
 from ticketry.api.dialects.healthcare.schemas import (
     AttachmentDeletedOut,
     AttachmentListOut,
+    AttachmentOut,
     FailedUpload,
     MessageOut,
     ModificationIn,
@@ -238,16 +239,22 @@ def create_healthcare_app(settings: Settings, database: Database, storage: Local
             staged = [f for name in fields for f in form.files.get(name, [])]
             if not staged:
                 raise ValidationFailed(f"no file received: send it in the {fields[0]!r} field")
+            database = get_database(request)
+
+            def store() -> tuple[list[AttachmentOut], list[FailedUpload]]:
+                with database.unit_of_work(write=True) as writing:
+                    outcomes = attachments.add_attachments_each(
+                        writing, actor=writing.merge(actor, load=False), ticket_id=ticket_uuid, staged_files=staged,
+                        storage=storage)
+                    return ([mapping.attachment_out(o.attachment, ticket_key)
+                             for o in outcomes if o.attachment is not None],
+                            [FailedUpload(filename=o.staged.filename or "", error=o.error.message)
+                             for o in outcomes if o.error is not None])
+
             async with request.app.state.write_gate:
-                outcomes = await run_in_threadpool(
-                    attachments.add_attachments_each, session, actor=actor,
-                    ticket_id=ticket_uuid, staged_files=staged, storage=storage)
+                uploaded, failed = await run_in_threadpool(store)
         finally:
             form.discard()
-        uploaded = [mapping.attachment_out(o.attachment, ticket_key)
-                    for o in outcomes if o.attachment is not None]
-        failed = [FailedUpload(filename=o.staged.filename or "", error=o.error.message)
-                  for o in outcomes if o.error is not None]
         return UploadOut(
             message=f"Upload completed. {len(uploaded)} files uploaded successfully.",
             uploaded_files=uploaded, failed_uploads=failed,
