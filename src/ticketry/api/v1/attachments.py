@@ -130,7 +130,8 @@ async def upload_attachment(ticket_id: uuid.UUID, request: Request, actor: Actor
         def store() -> AttachmentRead:
             with database.unit_of_work(write=True) as writing:
                 attachment, ticket = service.add_attachment(
-                    writing, actor=writing.merge(actor, load=False), ticket_id=ticket_id, staged=files[0], storage=storage,
+                    writing, actor=writing.merge(actor, load=False), ticket_id=ticket_id,
+                    staged=files[0], storage=storage,
                     description=description, is_internal=is_internal, comment_id=comment_id)
                 return attachment_read(attachment, ticket)
 

@@ -244,7 +244,8 @@ def create_healthcare_app(settings: Settings, database: Database, storage: Local
             def store() -> tuple[list[AttachmentOut], list[FailedUpload]]:
                 with database.unit_of_work(write=True) as writing:
                     outcomes = attachments.add_attachments_each(
-                        writing, actor=writing.merge(actor, load=False), ticket_id=ticket_uuid, staged_files=staged,
+                        writing, actor=writing.merge(actor, load=False), ticket_id=ticket_uuid,
+                        staged_files=staged,
                         storage=storage)
                     return ([mapping.attachment_out(o.attachment, ticket_key)
                              for o in outcomes if o.attachment is not None],
