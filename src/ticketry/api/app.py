@@ -62,7 +62,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         error_bodies.append((prefix, healthcare.raw_error_body))
     if settings.support_api_enabled:
         prefix = settings.support_api_prefix.rstrip("/") or "/support"
-        app.mount(prefix, create_support_app(settings, database, app.state.storage))
+        app.mount(prefix, create_support_app(settings, database, app.state.storage,
+                                             app.state.write_gate))
         error_bodies.append((prefix, support.raw_error_body))
     if settings.integration_api_enabled:
         prefix = settings.integration_api_prefix.rstrip("/") + "/api/tickets"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -184,6 +185,59 @@ def api_tokens(
         raise typer.Exit(1) from exc
     finally:
         database.dispose()
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
+                                         help="A CSV, JSON or XML file of tickets")],
+    queue: Annotated[str | None, typer.Option(help="Queue key (default: the default queue)")]
+    = None,
+    format_: Annotated[str | None, typer.Option("--format", help="csv, json or xml "
+                                                "(default: from the extension)")] = None,
+    user: Annotated[str | None, typer.Option(help="Import as this user (default: the admin)")]
+    = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 1000,
+) -> None:
+    """Import tickets from a file, with a progress bar; every row validated by the queue's rules."""
+    from rich.progress import BarColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    from ticketry.cli.bootstrap import bootstrap
+    from ticketry.domain.errors import DomainError
+    from ticketry.domain.imports.parsers import detect_format, iter_rows
+    from ticketry.domain.imports.service import import_tickets
+    from ticketry.domain.users.service import get_user_by_username
+
+    settings = get_settings()
+    database = _database()
+    bootstrap(database, settings)
+    try:
+        fmt = detect_format(format_, file.name, None)
+        with database.unit_of_work() as session, file.open("rb") as raw, Progress(
+                "[progress.description]{task.description}", BarColumn(),
+                "[progress.percentage]{task.percentage:>3.0f}%", TransferSpeedColumn(),
+                TimeRemainingColumn(), console=console) as progress:
+            actor = get_user_by_username(session, user or settings.admin_username)
+            if actor is None:
+                console.print(f"[red]no user {user or settings.admin_username!r}[/red]")
+                raise typer.Exit(1)
+            task = progress.add_task(f"importing {file.name}", total=file.stat().st_size)
+            report = import_tickets(
+                session, actor=actor, queue_key=queue, rows=iter_rows(raw, fmt),
+                checkpoint=session.commit, batch_size=batch_size,
+                progress=lambda _rows: progress.update(task, completed=raw.tell()))
+            progress.update(task, completed=file.stat().st_size)
+    except DomainError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        database.dispose()
+    console.print(f"imported {report.successful} of {report.total} rows "
+                  f"({report.failed} refused)")
+    for error in report.errors[:20]:
+        console.print(f"  row {error['row']}: {'; '.join(error['errors'])}")
+    if report.failed > 20:
+        console.print(f"  ... and {report.failed - 20} more")
 
 
 if __name__ == "__main__":

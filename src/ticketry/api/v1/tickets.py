@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, status
 from fastapi.responses import Response as RawResponse
+from pydantic import BaseModel
 
 from ticketry.api.deps import ActorDep, SessionDep, SettingsDep
 from ticketry.api.idempotency import idempotent_create
+from ticketry.api.import_upload import import_from_request
 from ticketry.api.v1.responses import problems
 from ticketry.db import utcnow
 from ticketry.domain.errors import ValidationFailed
@@ -131,6 +133,29 @@ def create_ticket(
             "Location": f"/api/v1/tickets/{ticket.public_id}", "ETag": etag_of(ticket)}
 
     return idempotent_create(request, session, actor, body.model_dump(mode="json"), create)
+
+
+class ImportReportRead(BaseModel):
+    total: int
+    successful: int
+    failed: int
+    errors: list[dict[str, Any]]
+
+
+@router.post(
+    "/import", response_model=ImportReportRead, responses=problems(400, 401, 403, 422),
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary"}}}}}}},
+)
+async def import_tickets(
+    request: Request, actor: ActorDep,
+    queue: Annotated[str | None, Query(max_length=64)] = None,
+    format: Annotated[str | None, Query(max_length=16)] = None,
+) -> dict[str, Any]:
+    """Bulk import (CSV, JSON or XML; the format from `format`, the file name or its type).
+    Every row is validated by the queue's rules; valid rows are stored in batches."""
+    return await import_from_request(request, actor=actor, queue_key=queue, fmt=format)
 
 
 @router.get("/{ticket_id}", response_model=TicketRead, responses=problems(401, 404))

@@ -21,6 +21,8 @@ from ticketry.api.deps import (
     record_token_use,
 )
 from ticketry.api.dialects.support import mapping
+from ticketry.api.import_upload import import_from_request
+from ticketry.api.middleware import WriteGate
 from ticketry.config import Settings
 from ticketry.db import Database
 from ticketry.domain.attachments.storage import LocalStorage
@@ -32,6 +34,8 @@ from ticketry.domain.errors import (
     NotFound,
     PermissionDenied,
 )
+from ticketry.domain.imports.errors import MalformedImportFile, UnsupportedImportFormat
+from ticketry.domain.imports.parsers import UNSUPPORTED
 from ticketry.domain.queues.config import QueueConfig
 from ticketry.domain.queues.service import find_queue_config
 from ticketry.domain.tickets import service as tickets
@@ -143,7 +147,7 @@ def _checked(config: QueueConfig, body: dict[str, Any], *, partial: bool) -> dic
 
 
 def create_support_app(settings: Settings, database: Database, storage: LocalStorage,
-                       queue_key: str = "support") -> FastAPI:
+                       write_gate: WriteGate, queue_key: str = "support") -> FastAPI:
     app = FastAPI(title="Ticketry customer support desk", version="1.0",
                   description="The customer support desk API (customer-support-api.md).",
                   docs_url="/docs" if settings.docs_enabled else None, redoc_url=None,
@@ -151,6 +155,7 @@ def create_support_app(settings: Settings, database: Database, storage: LocalSto
     app.state.settings = settings
     app.state.database = database
     app.state.storage = storage
+    app.state.write_gate = write_gate
     app.state.queue_key = queue_key
 
     @app.post("/tickets", status_code=status.HTTP_201_CREATED)
@@ -214,6 +219,15 @@ def create_support_app(settings: Settings, database: Database, storage: LocalSto
             background.add_task(storage.delete, key)
         return _json({"message": "Ticket deleted successfully", "id": str(ticket.public_id)})
 
+    @app.post("/tickets/import")
+    async def import_tickets(request: Request, actor: Actor,
+                             format: Annotated[str | None, Query(max_length=16)] = None,
+                             ) -> Response:
+        """CSV, JSON or XML; every row validated, valid rows stored, each problem reported."""
+        report = await import_from_request(request, actor=actor,
+                                           queue_key=request.app.state.queue_key, fmt=format)
+        return _json(report)
+
     @app.post("/tickets/{ticket_id}/auto-classify")
     def auto_classify(ticket_id: str, request: Request, actor: Actor,
                       session: SessionDep) -> Response:
@@ -227,6 +241,14 @@ def create_support_app(settings: Settings, database: Database, storage: LocalSto
     @app.exception_handler(SupportError)
     async def _support(request: Request, exc: SupportError) -> Response:
         return _json(exc.body, exc.status_code)
+
+    @app.exception_handler(UnsupportedImportFormat)
+    async def _format(request: Request, exc: UnsupportedImportFormat) -> Response:
+        return _json({"error": UNSUPPORTED}, 400)
+
+    @app.exception_handler(MalformedImportFile)
+    async def _malformed(request: Request, exc: MalformedImportFile) -> Response:
+        return _json({"error": "Invalid import file", "message": exc.message}, 400)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
