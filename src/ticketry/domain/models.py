@@ -3,6 +3,7 @@
 from ticketry.domain.api_tokens.models import ApiToken
 from ticketry.domain.attachments.models import Attachment
 from ticketry.domain.auth.models import AuthSession, RefreshToken
+from ticketry.domain.classification.models import ClassifierModel
 from ticketry.domain.comments.models import Comment
 from ticketry.domain.history.models import TicketHistory
 from ticketry.domain.idempotency.models import IdempotencyRecord
@@ -22,6 +23,7 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuthSession",
+    "ClassifierModel",
     "Comment",
     "IdempotencyRecord",
     "Queue",

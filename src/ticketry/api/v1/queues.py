@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
+from pydantic import BaseModel
 
 from ticketry.api.deps import ActorDep, SessionDep
 from ticketry.api.v1.responses import problems
+from ticketry.domain.classification.service import train_queue_classifier
 from ticketry.domain.queues import service
-from ticketry.domain.queues.schemas import QueueRead, ReferenceItemCreate
+from ticketry.domain.queues.schemas import KeywordsUpdate, QueueRead, ReferenceItemCreate
 
 router = APIRouter(prefix="/queues", tags=["queues"])
 
@@ -33,3 +36,30 @@ def add_reference_item(queue_key: str, list_name: ListName, body: ReferenceItemC
     """Add an entry to a queue's reference list (administrators), e.g. a healthcare center."""
     return service.queue_read(service.add_reference_item(
         session, actor=actor, queue_key=queue_key, list_name=list_name, data=body))
+
+
+@router.put("/{queue_key}/categories/{category}/keywords", response_model=QueueRead,
+            responses=problems(401, 403, 404, 422))
+def set_category_keywords(queue_key: str, category: str, body: KeywordsUpdate, actor: ActorDep,
+                          session: SessionDep) -> QueueRead:
+    """Replace the keyword rules of a category (administrators); the classifier uses them."""
+    return service.queue_read(service.set_category_keywords(
+        session, actor=actor, queue_key=queue_key, category=category, keywords=body.keywords))
+
+
+class ClassifierRead(BaseModel):
+    queue: str
+    samples: int
+    accuracy: float | None
+    algorithm: str
+    trained_at: datetime
+
+
+@router.post("/{queue_key}/classifier", response_model=ClassifierRead,
+             status_code=status.HTTP_201_CREATED, responses=problems(401, 403, 404, 422))
+def train_classifier(queue_key: str, actor: ActorDep, session: SessionDep) -> ClassifierRead:
+    """Train the queue's learned classifier from its tickets whose category a person chose.
+    It is used whenever it is more confident than the keyword rules."""
+    model = train_queue_classifier(session, actor=actor, queue_key=queue_key)
+    return ClassifierRead(queue=queue_key, samples=model.samples, accuracy=model.accuracy,
+                          algorithm=model.algorithm, trained_at=model.trained_at)

@@ -94,6 +94,13 @@ class ReferenceItemCreate(BaseModel):
     code: int | None = Field(default=None, ge=0, le=2_000_000_000)
 
 
+class KeywordsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: list[Annotated[CleanStr, Field(min_length=1, max_length=100)]] = Field(
+        max_length=500)
+
+
 class NamedItemRead(BaseModel):
     key: str
     label: str
@@ -114,6 +121,10 @@ class PriorityRead(NamedItemRead):
     default: bool
 
 
+class CategoryRead(NamedItemRead):
+    keywords: list[str]
+
+
 class QueueRead(BaseModel):
     key: str
     name: str
@@ -122,6 +133,6 @@ class QueueRead(BaseModel):
     default_language: str
     statuses: list[StatusRead]
     priorities: list[PriorityRead]
-    categories: list[NamedItemRead]
+    categories: list[CategoryRead]
     ticket_types: list[NamedItemRead]
     reference_lists: dict[str, list[NamedItemRead]]

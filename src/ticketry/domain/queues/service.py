@@ -25,6 +25,7 @@ from ticketry.domain.queues.models import (
     QueueTicketType,
 )
 from ticketry.domain.queues.schemas import (
+    CategoryRead,
     NamedItemRead,
     PriorityRead,
     QueuePreset,
@@ -191,7 +192,8 @@ def queue_read(config: QueueConfig) -> QueueRead:
                                  rank=p.rank, response_minutes=p.response_minutes,
                                  resolution_minutes=p.resolution_minutes, default=p.is_default)
                     for p in config.priorities.values()],
-        categories=[item(c) for c in config.categories.values()],
+        categories=[CategoryRead(key=c.key, label=c.label, labels=c.labels, code=c.code,
+                                 keywords=list(c.keywords)) for c in config.categories.values()],
         ticket_types=[item(t) for t in config.ticket_types.values()],
         reference_lists={name: [item(i) for i in items.values()]
                          for name, items in config.reference_lists.items()},
@@ -255,3 +257,18 @@ def allocate_ticket_keys(session: Session, config: QueueConfig, *, now: datetime
 
         keys.append((_PLACEHOLDER.sub(render, fmt), number))
     return keys
+
+
+def set_category_keywords(session: Session, *, actor: User, queue_key: str, category: str,
+                          keywords: list[str]) -> QueueConfig:
+    """Administrators edit the keyword rules the classifier uses for a category."""
+    if actor.role_enum is not Role.ADMIN:
+        raise PermissionDenied("only an administrator may change a queue's configuration")
+    config = find_queue_config(session, queue_key)
+    row = session.scalars(select(QueueCategory).where(
+        QueueCategory.queue_id == config.id, QueueCategory.key == category)).one_or_none()
+    if row is None:
+        raise QueueNotFound(f"queue {queue_key!r} has no category {category!r}")
+    row.keywords = list(dict.fromkeys(k.strip().lower() for k in keywords if k.strip()))
+    _bump_config_version(session, config.id)
+    return queue_configs.get(session, config.id)

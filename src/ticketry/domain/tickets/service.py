@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, joinedload
 from ticketry.config import Settings, get_settings
 from ticketry.db import utcnow
 from ticketry.domain.attachments.models import Attachment
-from ticketry.domain.classification.rules import apply_classification, classify_text
+from ticketry.domain.classification.choose import best_classification
+from ticketry.domain.classification.rules import apply_classification
 from ticketry.domain.errors import PermissionDenied, ValidationFailed
 from ticketry.domain.history.messages import describe_change
 from ticketry.domain.history.models import ChangeType, TicketHistory
@@ -416,7 +417,7 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
     classification = None
     if data.category is None and any(c.keywords for c in config.categories.values()):
         # No category from the client: the queue's keyword rules choose one.
-        classification = classify_text(config, data.title, data.description)
+        classification = best_classification(session, config, data.title, data.description)
         values["category"] = classification.category
     _check_values(config, values, partial=False)
 
