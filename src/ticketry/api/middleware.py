@@ -34,13 +34,26 @@ class WriteGate:
 
     def __init__(self, enabled: bool) -> None:
         self._lock = anyio.Lock() if enabled else None
+        # Re-entrant per task: a route may take the gate its request already holds.
+        self._owner: int | None = None
+        self._depth = 0
 
     async def __aenter__(self) -> None:
-        if self._lock is not None:
-            await self._lock.acquire()
+        if self._lock is None:
+            return
+        me = anyio.get_current_task().id
+        if self._owner == me:
+            self._depth += 1
+            return
+        await self._lock.acquire()
+        self._owner, self._depth = me, 1
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._lock is not None:
+        if self._lock is None:
+            return
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
             self._lock.release()
 
 

@@ -3,7 +3,7 @@ limit enforced as the bytes arrive (never a whole file in memory)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import Request
 from python_multipart.exceptions import MultipartParseError
@@ -38,6 +38,13 @@ async def receive_form(request: Request, storage: LocalStorage, *, max_file_size
     boundary = params.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
         raise ValidationFailed("send the file as multipart/form-data", field="file")
+    return await parse_form(request.stream(), boundary, storage, max_file_size=max_file_size,
+                            file_fields=file_fields, abort_on_overflow=abort_on_overflow)
+
+
+async def parse_form(chunks: AsyncIterator[bytes], boundary: bytes, storage: LocalStorage, *,
+                     max_file_size: int, file_fields: tuple[str, ...],
+                     abort_on_overflow: bool = True) -> ReceivedForm:
     form = ReceivedForm()
     state: dict[str, object] = {}
     header_field = bytearray()
@@ -108,7 +115,7 @@ async def receive_form(request: Request, storage: LocalStorage, *, max_file_size
     }
     parser = MultipartParser(boundary, callbacks)  # type: ignore[arg-type]
     try:
-        async for chunk in request.stream():
+        async for chunk in chunks:
             parser.write(chunk)
         parser.finalize()
     except MultipartParseError as exc:

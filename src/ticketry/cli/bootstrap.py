@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ticketry.api.dialects.support import ensure_anonymous_user
 from ticketry.config import Settings
 from ticketry.db import Database
 from ticketry.domain.queues.service import install_presets
@@ -21,6 +22,8 @@ def bootstrap(database: Database, settings: Settings) -> BootstrapReport:
     upgrade_to_head(database.engine)
     with database.unit_of_work() as session:
         installed = install_presets(session)
+        if settings.support_allow_anonymous:
+            ensure_anonymous_user(session)
         admin = ensure_admin(session, username=settings.admin_username,
                              email=settings.admin_email, password=settings.admin_password)
     return BootstrapReport(installed, admin)

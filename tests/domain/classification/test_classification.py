@@ -59,16 +59,22 @@ def test_keyword_rules_are_configuration_an_admin_changes(session: Session) -> N
 
 
 def test_a_ticket_without_a_category_is_classified_on_creation(session: Session) -> None:
-    agent = make_user(session, Role.MANAGER)
-    ticket = make_ticket(session, agent, queue="support", category=None, title=LOGIN[0],
-                         description=LOGIN[1])
-    assert ticket.category == "account_access"
+    """Where the queue has keyword rules and does not make the client choose (the support
+    document makes category required, so here the devops queue gets rules)."""
+    admin = make_user(session, Role.ADMIN)
+    set_category_keywords(session, actor=admin, queue_key="devops", category="ACCESS_REQUEST",
+                          keywords=["login", "access denied"])
+    ticket = make_ticket(session, admin, title=LOGIN[0], description=LOGIN[1])
+    assert ticket.category == "ACCESS_REQUEST"
     assert ticket.classified_at is not None
     assert ticket.classification_keywords == ["login", "access denied"]
     assert ticket.manual_override is False
-    chosen = make_ticket(session, agent, queue="support", category="other", title=LOGIN[0],
+    chosen = make_ticket(session, admin, category="INCIDENT", title=LOGIN[0],
                          description=LOGIN[1])
-    assert (chosen.category, chosen.classified_at) == ("other", None)
+    assert (chosen.category, chosen.classified_at) == ("INCIDENT", None)
+    with pytest.raises(ValidationFailed, match="category is required"):
+        make_ticket(session, admin, queue="support", category=None, title=LOGIN[0],
+                    description=LOGIN[1])
 
 
 def test_a_category_a_person_sets_is_never_overwritten(session: Session) -> None:

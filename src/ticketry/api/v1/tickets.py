@@ -149,13 +149,13 @@ class ImportReportRead(BaseModel):
             "file": {"type": "string", "format": "binary"}}}}}}},
 )
 async def import_tickets(
-    request: Request, actor: ActorDep,
+    request: Request, actor: ActorDep, session: SessionDep,
     queue: Annotated[str | None, Query(max_length=64)] = None,
     format: Annotated[str | None, Query(max_length=16)] = None,
 ) -> dict[str, Any]:
     """Bulk import (CSV, JSON or XML; the format from `format`, the file name or its type).
     Every row is validated by the queue's rules; valid rows are stored in batches."""
-    return await import_from_request(request, actor=actor, queue_key=queue, fmt=format)
+    return await import_from_request(request, session, actor=actor, queue_key=queue, fmt=format)
 
 
 @router.get("/{ticket_id}", response_model=TicketRead, responses=problems(401, 404))

@@ -55,7 +55,9 @@ def classify_text(config: QueueConfig, subject: str, description: str) -> Classi
         reverse=True,
     )
     settings = config.settings.get("classification", {})
-    priority = _priority(config, text)
+    default = config.default_priority
+    priority = _priority(config, text) or settings.get("fallback_priority") or (
+        default.key if default else None)
     if not scored:
         fallback = settings.get("fallback_category") or next(iter(config.categories), None)
         return Classification(

@@ -83,6 +83,12 @@ _REFERENCE_FIELDS = ("environment", "impact_level", "tool", "location")
 # --------------------------------------------------------------------------- validation
 
 
+def _classifies_on_create(config: QueueConfig) -> bool:
+    """With keyword rules and no rule that the client must choose, the classifier chooses."""
+    required = config.settings.get("field_rules", {}).get("required", ())
+    return "category" not in required and any(c.keywords for c in config.categories.values())
+
+
 def value_problems(config: QueueConfig, values: dict[str, Any], *,
                    partial: bool) -> list[dict[str, Any]]:
     """Everything wrong with ticket values under the queue's configuration: choices that do
@@ -99,19 +105,22 @@ def value_problems(config: QueueConfig, values: dict[str, Any], *,
     def bad(field: str, message: str) -> None:
         problems.append({"field": label(field), "message": message})
 
+    lengths: dict[str, list[int]] = rules.get("lengths", {})
     for field in rules.get("required", ()):
         present = field in values
         value = values.get(field)
-        if (not partial or present) and (value is None or (isinstance(value, str)
-                                                           and not value.strip())):
+        # A blank value of a field with a length rule is answered by that rule.
+        blank = isinstance(value, str) and not value.strip() and field not in lengths
+        if (not partial or present) and (value is None or blank):
             bad(field, f"{label(field)} is required")
     for field in rules.get("emails", ()):
         value = values.get(field)
         if isinstance(value, str) and value.strip() and not is_valid_email(value):
             bad(field, f"{label(field)} must be a valid email address")
-    for field, (low, high) in rules.get("lengths", {}).items():
+    for field, (low, high) in lengths.items():
         value = values.get(field)
-        if isinstance(value, str) and value.strip() and not low <= len(value) <= high:
+        # Whitespace alone counts as empty.
+        if isinstance(value, str) and not low <= (len(value) if value.strip() else 0) <= high:
             bad(field, f"{label(field)} must be between {low} and {high} characters")
 
     def choice(field: str, allowed: Sequence[str]) -> None:
@@ -415,7 +424,7 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
     config = find_queue_config(session, data.queue)
     values = data.model_dump(exclude_unset=True)
     classification = None
-    if data.category is None and any(c.keywords for c in config.categories.values()):
+    if data.category is None and _classifies_on_create(config):
         # No category from the client: the queue's keyword rules choose one.
         classification = best_classification(session, config, data.title, data.description)
         values["category"] = classification.category

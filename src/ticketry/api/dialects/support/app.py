@@ -43,7 +43,7 @@ from ticketry.domain.tickets.errors import TicketNotFound
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.tickets.schemas import TicketCreate, TicketFilters, TicketPatch
 from ticketry.domain.users.models import Role, User
-from ticketry.domain.users.service import ensure_service_user, get_user_by_username
+from ticketry.domain.users.service import ensure_service_user
 from ticketry.log import get_logger
 
 if TYPE_CHECKING:
@@ -93,14 +93,13 @@ async def support_actor(
         return auth.user
     if not settings.support_allow_anonymous:
         raise AuthenticationFailed("authentication required: send Authorization: Bearer <token>")
-    user = get_user_by_username(session, ANONYMOUS_USERNAME)
-    if user is None:
-        with get_database(request).unit_of_work(write=True) as own:
-            ensure_service_user(own, username=ANONYMOUS_USERNAME, role=Role.ADMIN,
-                                full_name="Support desk (anonymous access)")
-        user = get_user_by_username(session, ANONYMOUS_USERNAME)
-        assert user is not None
-    return user
+    # Created by `ticketry serve`/`migrate`; made here, in this request, on a bare database.
+    return ensure_anonymous_user(session)
+
+
+def ensure_anonymous_user(session: Session) -> User:
+    return ensure_service_user(session, username=ANONYMOUS_USERNAME, role=Role.ADMIN,
+                               full_name="Support desk (anonymous access)")
 
 
 Actor = Annotated[User, Depends(support_actor)]
@@ -220,11 +219,11 @@ def create_support_app(settings: Settings, database: Database, storage: LocalSto
         return _json({"message": "Ticket deleted successfully", "id": str(ticket.public_id)})
 
     @app.post("/tickets/import")
-    async def import_tickets(request: Request, actor: Actor,
+    async def import_tickets(request: Request, actor: Actor, session: SessionDep,
                              format: Annotated[str | None, Query(max_length=16)] = None,
                              ) -> Response:
         """CSV, JSON or XML; every row validated, valid rows stored, each problem reported."""
-        report = await import_from_request(request, actor=actor,
+        report = await import_from_request(request, session, actor=actor,
                                            queue_key=request.app.state.queue_key, fmt=format)
         return _json(report)
 
