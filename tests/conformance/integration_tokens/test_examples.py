@@ -6,14 +6,11 @@ are requests' own)."""
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
 import types
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from tests.conformance.integration_tokens.support import parse_table
 from tests.factories import make_ticket
+from tests.live_server import LiveServer, live_server
 from ticketry.domain.users.models import User
 
 # "### Python with requests", verbatim.
@@ -82,61 +80,14 @@ def test_the_python_example_prints_every_ticket(
 # --------------------------------------------------------------------------- the real server
 
 
-@dataclass
-class Server:
-    base_url: str
-    env: dict[str, str]
-    log: Path
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(Path(sys.executable).parent / "ticketry"), *args], env=self.env,
-                              capture_output=True, text=True, timeout=30, check=False)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+Server = LiveServer
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """`ticketry serve --port <free port>` on a database of its own; always terminated."""
-    port = _free_port()
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env.update({
-        "TICKETRY_VAR_DIR": str(tmp_path / "var"),
-        "TICKETRY_DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}",
-        "TICKETRY_STORAGE_PATH": str(tmp_path / "attachments"),
-        "TICKETRY_ADMIN_PASSWORD": "first-admin-password",
-        "TICKETRY_ENVIRONMENT": "development",
-    })
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "ticketry"), "serve", "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 15
-        while True:
-            assert process.poll() is None, f"the server exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"the server did not start:\n{log.read_text()}"
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield Server(base_url, env, log)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+    with live_server(tmp_path) as live:
+        yield live
 
 
 def _sh(script: str) -> Any:

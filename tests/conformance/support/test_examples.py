@@ -5,11 +5,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,6 +34,7 @@ from tests.conformance.support.support import (
     curl_multipart,
 )
 from tests.conftest import BoundDatabase
+from tests.live_server import live_server
 
 # "## cURL Examples", verbatim.
 CREATE = """\
@@ -270,56 +268,17 @@ class Server:
         return int(status), json.loads(body)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """`ticketry serve` with anonymous access to the desk, on a database of its own; always
     terminated."""
-    port = _free_port()
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-    env.update({
-        "TICKETRY_VAR_DIR": str(tmp_path / "var"),
-        "TICKETRY_DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}",
-        "TICKETRY_STORAGE_PATH": str(tmp_path / "attachments"),
-        "TICKETRY_ADMIN_PASSWORD": "first-admin-password",
-        "TICKETRY_ENVIRONMENT": "development",
-        "TICKETRY_SUPPORT_ALLOW_ANONYMOUS": "true",
-    })
     workdir = tmp_path / "files"
     workdir.mkdir()
     for name, content in FILES.items():
         (workdir / name).write_text(content)
-    log = tmp_path / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "ticketry"), "serve", "--no-worker", "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 15
-        while True:
-            assert process.poll() is None, f"the server exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"the server did not start:\n{log.read_text()}"
-            try:
-                if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield Server(base_url, workdir, log)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+    with live_server(tmp_path, env={"TICKETRY_SUPPORT_ALLOW_ANONYMOUS": "true"},
+                     startup_seconds=15) as live:
+        yield Server(live.base_url, workdir, live.log)
 
 
 def test_the_examples_with_curl_against_the_running_server(server: Server) -> None:
