@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ticketry.api.deps import ActorDep, SessionDep, SettingsDep, get_database
+from ticketry.api.dialect_app import dialect_app
 from ticketry.api.dialects.healthcare import mapping
 from ticketry.api.dialects.healthcare.schemas import (
     AttachmentDeletedOut,
@@ -112,15 +113,10 @@ def _error(status_code: int, detail: str, headers: dict[str, str] | None = None)
 
 def create_healthcare_app(settings: Settings, database: Database, storage: LocalStorage,
                           write_gate: WriteGate, queue_key: str = "healthcare") -> FastAPI:
-    app = FastAPI(title="Ticketry healthcare desk", version="1.0.0",
-                  description="The healthcare incident desk API (healthcare-api.md).",
-                  docs_url="/docs" if settings.docs_enabled else None, redoc_url=None,
-                  openapi_url="/openapi.json" if settings.docs_enabled else None)
-    app.state.settings = settings
-    app.state.database = database
-    app.state.storage = storage
-    app.state.write_gate = write_gate
-    app.state.queue_key = queue_key
+    app = dialect_app(title="Ticketry healthcare desk", version="1.0.0",
+                      description="The healthcare incident desk API (healthcare-api.md).",
+                      settings=settings, database=database, storage=storage,
+                      write_gate=write_gate, queue_key=queue_key)
 
     @app.post("/token", response_model=TokenOut)
     def token(username: Annotated[str, Form(max_length=150)],

@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ticketry.api.deps import SessionDep, get_database, record_token_use
+from ticketry.api.dialect_app import dialect_app
 from ticketry.api.dialects.integration_tokens.mapping import iso, ticket_document
 from ticketry.api.dialects.integration_tokens.schemas import ErrorBody, TicketDetail, TicketList
 from ticketry.config import Settings
@@ -75,10 +76,11 @@ Actor = Annotated[User, Depends(token_user)]
 
 
 def create_integration_app(settings: Settings, database: Database) -> FastAPI:
-    app = FastAPI(title="Ticketry integration API", docs_url=None, redoc_url=None,
-                  openapi_url=None)
-    app.state.database = database
-    app.state.settings = settings
+    app = dialect_app(title="Ticketry integration API", version="1.0",
+                      description="Read-only tickets for API tokens (integration-tokens-api.md).",
+                      settings=settings, database=database,
+                      # Its paths take any ticket number: no /docs to shadow one.
+                      docs=False)
 
 
     @app.get("/", response_model=TicketList)

@@ -20,6 +20,7 @@ from ticketry.api.deps import (
     oauth2_scheme,
     record_token_use,
 )
+from ticketry.api.dialect_app import dialect_app
 from ticketry.api.dialects.support import mapping
 from ticketry.api.import_upload import import_from_request
 from ticketry.api.middleware import WriteGate
@@ -147,15 +148,10 @@ def _checked(config: QueueConfig, body: dict[str, Any], *, partial: bool) -> dic
 
 def create_support_app(settings: Settings, database: Database, storage: LocalStorage,
                        write_gate: WriteGate, queue_key: str = "support") -> FastAPI:
-    app = FastAPI(title="Ticketry customer support desk", version="1.0",
-                  description="The customer support desk API (customer-support-api.md).",
-                  docs_url="/docs" if settings.docs_enabled else None, redoc_url=None,
-                  openapi_url="/openapi.json" if settings.docs_enabled else None)
-    app.state.settings = settings
-    app.state.database = database
-    app.state.storage = storage
-    app.state.write_gate = write_gate
-    app.state.queue_key = queue_key
+    app = dialect_app(title="Ticketry customer support desk", version="1.0",
+                      description="The customer support desk API (customer-support-api.md).",
+                      settings=settings, database=database, storage=storage,
+                      write_gate=write_gate, queue_key=queue_key)
 
     @app.post("/tickets", status_code=status.HTTP_201_CREATED)
     def create_ticket(body: Body, request: Request, actor: Actor, session: SessionDep,
