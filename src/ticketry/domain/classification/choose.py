@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from sklearn.pipeline import Pipeline
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ticketry.domain.classification import learned
 from ticketry.domain.classification.models import ClassifierModel
 from ticketry.domain.classification.rules import (
     Classification,
@@ -18,6 +17,12 @@ from ticketry.domain.classification.rules import (
     confidence_label,
 )
 from ticketry.domain.queues.config import QueueConfig
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+# scikit-learn is imported only once a queue has a learned model: processes that never use
+# one (most API workers) stay small and start fast.
 
 _lock = threading.Lock()
 # queue id -> (model row id, pipeline): the newest model, loaded once per process.
@@ -34,6 +39,8 @@ def _model(session: Session, queue_id: int) -> tuple[Pipeline, int] | None:
     model_id, samples = row
     cached = _loaded.get(queue_id)
     if cached is None or cached[0] != model_id:
+        from ticketry.domain.classification import learned
+
         payload = session.scalar(select(ClassifierModel.payload)
                                  .where(ClassifierModel.id == model_id))
         assert payload is not None
@@ -49,6 +56,8 @@ def best_classification(session: Session, config: QueueConfig, subject: str,
     if found is None:
         return by_keywords
     pipeline, samples = found
+    from ticketry.domain.classification import learned
+
     category, probability = learned.predict(pipeline, learned.ticket_text(subject, description))
     probability = round(probability, 2)
     if category not in config.categories or probability <= by_keywords.confidence:

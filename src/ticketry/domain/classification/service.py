@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ticketry.db import utcnow
-from ticketry.domain.classification import learned
 from ticketry.domain.classification.choose import best_classification
 from ticketry.domain.classification.models import ClassifierModel
 from ticketry.domain.classification.rules import Classification, apply_classification
@@ -48,6 +47,7 @@ def train_queue_classifier(session: Session, *, actor: User, queue_key: str) -> 
     creation without the classifier, or corrected afterwards (`manual_override`)."""
     if actor.role_enum is not Role.ADMIN:
         raise PermissionDenied("only an administrator may train a queue's classifier")
+    from ticketry.domain.classification import learned  # scikit-learn: only when training
     config = find_queue_config(session, queue_key)
     rows = session.execute(
         select(Ticket.title, Ticket.description, Ticket.category)
