@@ -48,19 +48,9 @@ async def unit_of_work(request: Request) -> AsyncIterator[Session]:
     # Uploads read first, stream, then write in a unit of work of their own (under the
     # write gate): their request session only reads, so it never holds SQLite's write lock.
     multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
-    session = database.session(write=request.method not in _READ_METHODS and not multipart)
-    try:
+    with database.unit_of_work(
+            write=request.method not in _READ_METHODS and not multipart) as session:
         yield session
-        session.commit()
-    except BaseException as exc:
-        # Errors that must keep their writes (DomainError.keeps_changes) commit them.
-        if getattr(exc, "keeps_changes", False):
-            session.commit()
-        else:
-            session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(unit_of_work, scope="function")]

@@ -78,13 +78,18 @@ class ChangeGroup:
     sentences: list[str]
 
 
+def describe_entry(row: TicketHistory, *, language: str,
+                   value_label: Callable[[str, str], str]) -> str:
+    return describe_change(
+        change_type=row.change_type, field=row.field, old=row.old_value, new=row.new_value,
+        reason=(row.details or {}).get("reason"), language=language, value_label=value_label)
+
+
 def group_changes(rows: Sequence[TicketHistory], *, language: str,
                   value_label: Callable[[str, str], str]) -> list[ChangeGroup]:
     groups: list[ChangeGroup] = []
     for row in rows:
-        sentence = describe_change(
-            change_type=row.change_type, field=row.field, old=row.old_value, new=row.new_value,
-            reason=(row.details or {}).get("reason"), language=language, value_label=value_label)
+        sentence = describe_entry(row, language=language, value_label=value_label)
         last = groups[-1] if groups else None
         if last is not None and last.at == row.created_at and (
                 (last.actor.id if last.actor else None) == row.actor_id):

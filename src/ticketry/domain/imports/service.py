@@ -7,7 +7,6 @@ a crash loses at most the batch in flight and never leaves half a ticket.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -205,6 +204,3 @@ def _record(config: QueueConfig, actor: User, values: dict[str, Any], public_id:
         "created_at": now, "updated_at": now,
     }
 
-
-def rows_per_second(count: int, seconds: float) -> float:
-    return count / seconds if seconds > 0 else math.inf

@@ -19,10 +19,10 @@ from ticketry.domain.attachments.models import Attachment
 from ticketry.domain.classification.choose import best_classification
 from ticketry.domain.classification.rules import apply_classification
 from ticketry.domain.errors import PermissionDenied, ValidationFailed
-from ticketry.domain.history.messages import describe_change
 from ticketry.domain.history.models import ChangeType, TicketHistory
 from ticketry.domain.history.service import (
     ChangeGroup,
+    describe_entry,
     group_changes,
     list_ticket_history,
     record_change,
@@ -372,9 +372,8 @@ def list_history(session: Session, *, actor: User, ticket_id: uuid.UUID,
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
     config = get_queue_config(session, ticket.queue_id)
     rows = list_ticket_history(session, ticket_id=ticket.id, include_internal=actor.is_agent)
-    return [(row, describe_change(
-        change_type=row.change_type, field=row.field, old=row.old_value, new=row.new_value,
-        reason=(row.details or {}).get("reason"), language=language,
+    return [(row, describe_entry(
+        row, language=language,
         value_label=lambda field, value: config.label(field, value, language))) for row in rows]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import orjson
@@ -164,7 +164,7 @@ def create_healthcare_app(settings: Settings, database: Database, storage: Local
             priority=[mapping.priority_key(config, crit_id)] if crit_id is not None else [],
             tool=[mapping.tool_key(config, tool_id)] if tool_id is not None else [],
             location=[mapping.center_key(config, center_id)] if center_id is not None else [],
-            created_after=_day_start(date_from), created_before=_day_end(date_to),
+            created_after=date_from, created_before=_day_end(date_to),
         )
         order = sort_order
         if sort_by == "priority":
@@ -430,18 +430,9 @@ def create_healthcare_app(settings: Settings, database: Database, storage: Local
     return app
 
 
-def _day_start(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None and value.time() == time(0):
-        return value.replace(tzinfo=UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _day_end(value: datetime | None) -> datetime | None:
-    """`date_to=2025-01-15` includes the whole of that day."""
-    if value is None:
-        return None
-    if value.time() == time(0) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC) + timedelta(days=1) - timedelta(microseconds=1)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    """`date_to=2025-01-15` includes the whole of that day (zone-less values are UTC: see
+    TicketFilters)."""
+    if value is not None and value.tzinfo is None and value.time() == time(0):
+        return value + timedelta(days=1) - timedelta(microseconds=1)
+    return value
