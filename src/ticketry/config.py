@@ -48,6 +48,42 @@ class Settings(BaseSettings):
         False, validation_alias=_env("WEBHOOK_ALLOW_PRIVATE_TARGETS")
     )
     support_allow_anonymous: bool = Field(False, validation_alias=_env("SUPPORT_ALLOW_ANONYMOUS"))
+    # Webhook deliveries: per-attempt timeout, retry delays after each failed attempt (seconds,
+    # comma-separated; the default spans about a day), and how long an endpoint may fail
+    # without a single success before it is disabled and its owner told.
+    webhook_timeout_seconds: float = Field(10.0, validation_alias=_env("WEBHOOK_TIMEOUT_SECONDS"))
+    webhook_retry_schedule: str = Field(
+        "5,300,1800,7200,18000,36000,36000", validation_alias=_env("WEBHOOK_RETRY_SCHEDULE")
+    )
+    webhook_disable_after_hours: float = Field(
+        72.0, validation_alias=_env("WEBHOOK_DISABLE_AFTER_HOURS")
+    )
+    # The worker: how often an idle worker looks for work, how long a claimed job stays its own
+    # (a worker that dies loses its jobs to another after this), how many jobs run at once.
+    worker_poll_interval: float = Field(0.5, validation_alias=_env("WORKER_POLL_INTERVAL"))
+    worker_lease_seconds: float = Field(60.0, validation_alias=_env("WORKER_LEASE_SECONDS"))
+    worker_concurrency: int = Field(16, validation_alias=_env("WORKER_CONCURRENCY"))
+    worker_shutdown_grace_seconds: float = Field(
+        20.0, validation_alias=_env("WORKER_SHUTDOWN_GRACE_SECONDS")
+    )
+    sla_check_interval_seconds: float = Field(60.0, validation_alias=_env("SLA_CHECK_INTERVAL_SECONDS"))
+    approval_escalation_minutes: int = Field(
+        1440, validation_alias=_env("APPROVAL_ESCALATION_MINUTES")
+    )
+    approval_check_interval_seconds: float = Field(
+        60.0, validation_alias=_env("APPROVAL_CHECK_INTERVAL_SECONDS")
+    )
+    # Outgoing e-mail; unset host = no e-mail (notifications stay in the in-app inbox).
+    smtp_host: str | None = Field(None, validation_alias=_env("SMTP_HOST"))
+    smtp_port: int = Field(25, validation_alias=_env("SMTP_PORT"))
+    smtp_username: str | None = Field(None, validation_alias=_env("SMTP_USERNAME"))
+    smtp_password: str | None = Field(None, validation_alias=_env("SMTP_PASSWORD"))
+    smtp_from: str = Field("Ticketry <ticketry@localhost>", validation_alias=_env("SMTP_FROM"))
+    smtp_starttls: bool = Field(False, validation_alias=_env("SMTP_STARTTLS"))
+    smtp_use_tls: bool = Field(False, validation_alias=_env("SMTP_USE_TLS"))
+    smtp_timeout_seconds: float = Field(10.0, validation_alias=_env("SMTP_TIMEOUT_SECONDS"))
+    # Links in e-mails point here.
+    public_base_url: str = Field("http://127.0.0.1:8000", validation_alias=_env("PUBLIC_BASE_URL"))
     admin_username: str = Field("admin", validation_alias=_env("ADMIN_USERNAME"))
     admin_password: str | None = Field(None, validation_alias=_env("ADMIN_PASSWORD"))
     admin_email: str = Field("admin@example.com", validation_alias=_env("ADMIN_EMAIL"))

@@ -160,7 +160,7 @@ INVALID_BODIES = [
     # comments
     ("comment-missing", "engineer", "POST", "/tickets/{ticket}/comments", {}, {"content"}),
     ("comment-types", "engineer", "POST", "/tickets/{ticket}/comments",
-     {"content": "", "comment_type": "FOO", "is_internal": "maybe", "mentions": []},
+     {"content": "", "comment_type": "FOO", "is_internal": "maybe", "mentions": "x"},
      {"content", "comment_type", "is_internal", "mentions"}),
     ("comment-nul", "engineer", "POST", "/tickets/{ticket}/comments", {"content": "a\x00b"},
      {"content"}),

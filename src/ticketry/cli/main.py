@@ -56,9 +56,8 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
     workers: Annotated[int, typer.Option(help="Server processes")] = 1,
-    no_worker: Annotated[bool, typer.Option("--no-worker",
-                                            help="Do not run the embedded job worker (no background jobs "
-                                                 "exist yet; accepted so deployments can set it)")] = False,
+    no_worker: Annotated[bool, typer.Option(
+        "--no-worker", help="Do not run the embedded worker (run `ticketry worker` elsewhere)")] = False,
 ) -> None:
     """Apply migrations, then serve the API (http://127.0.0.1:8000 by default)."""
     import uvicorn
@@ -75,8 +74,35 @@ def serve(
     console.print(f"Ticketry listening on [bold]http://{bind_host}:{bind_port}[/bold] "
                   f"(API docs at /docs; log in with POST /api/v1/auth/login as "
                   f"{settings.admin_username!r})")
-    uvicorn.run("ticketry.api.asgi:app", host=bind_host, port=bind_port, workers=workers,
-                log_level="info", proxy_headers=False, access_log=settings.debug)
+    embedded = None
+    if not no_worker:
+        from ticketry.worker.runner import EmbeddedWorker
+
+        embedded = EmbeddedWorker(settings)
+        embedded.start()
+    try:
+        uvicorn.run("ticketry.api.asgi:app", host=bind_host, port=bind_port, workers=workers,
+                    log_level="info", proxy_headers=False, access_log=settings.debug)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+@app.command()
+def worker() -> None:
+    """Run the background worker (webhooks, notifications, e-mail, SLA and approval timers)
+    until SIGTERM; several may run at once on PostgreSQL."""
+    from ticketry.migrations import upgrade_to_head
+    from ticketry.worker.runner import run_worker_forever
+
+    settings = get_settings()
+    database = _database()
+    upgrade_to_head(database.engine)
+    console.print("Ticketry worker started")
+    try:
+        run_worker_forever(database, settings)
+    finally:
+        database.dispose()
 
 
 @users_app.command("create")

@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from ticketry.api.v1 import attachments, auth, comments, queues, tickets, tokens, users
+from ticketry.api.v1 import (
+    approvals,
+    attachments,
+    auth,
+    comments,
+    notifications,
+    queues,
+    tickets,
+    tokens,
+    users,
+    webhooks,
+)
 
 router = APIRouter()
 router.include_router(auth.router)
@@ -12,3 +23,6 @@ router.include_router(attachments.router)
 router.include_router(users.router)
 router.include_router(tokens.router)
 router.include_router(queues.router)
+router.include_router(webhooks.router)
+router.include_router(notifications.router)
+router.include_router(approvals.router)

@@ -28,6 +28,7 @@ from ticketry.domain.attachments.models import Attachment
 from ticketry.domain.attachments.storage import LocalStorage, StagedUpload
 from ticketry.domain.comments.models import Comment
 from ticketry.domain.errors import DomainError, PermissionDenied, ValidationFailed
+from ticketry.domain.events.service import EventType, emit_ticket_event, user_ref
 from ticketry.domain.history.models import ChangeType
 from ticketry.domain.history.service import record_change
 from ticketry.domain.queues.service import get_queue_config
@@ -117,6 +118,13 @@ def add_attachment(
                                          "size": staged.size, "sha256": staged.sha256,
                                          "internal": is_internal})
     ticket.updated_at = now
+    emit_ticket_event(session, type=EventType.FILE_UPLOADED, actor=actor, ticket=ticket, at=now,
+                      extra={"file": {"id": attachment.id, "public_id": str(attachment.public_id),
+                                      "filename": filename, "content_type": file_type.content_type,
+                                      "size": staged.size, "sha256": staged.sha256,
+                                      "is_internal": is_internal,
+                                      "comment_id": str(comment.public_id) if comment else None,
+                                      "uploaded_by": user_ref(actor)}})
     session.flush()
     storage.keep(staged, attachment.storage_key)
     return attachment, ticket

@@ -35,6 +35,9 @@ class CommentCreate(BaseModel):
     content: Content
     comment_type: CommentType = CommentType.COMMENT
     is_internal: bool = False
+    # People to notify ("@john.doe" or "john.doe"); "@username" in the content counts too.
+    mentions: list[Annotated[str, Field(min_length=1, max_length=151)]] = Field(
+        default_factory=list, max_length=50)
 
 
 class CommentUpdate(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 
@@ -14,11 +15,25 @@ from ticketry.domain.comments.errors import CommentNotFound
 from ticketry.domain.comments.models import Comment
 from ticketry.domain.comments.schemas import CommentCreate, CommentUpdate
 from ticketry.domain.errors import PermissionDenied
+from ticketry.domain.events.service import EventType, emit_ticket_event, user_ref
 from ticketry.domain.history.models import ChangeType
 from ticketry.domain.history.service import record_change
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.tickets.service import get_ticket
 from ticketry.domain.users.models import Role, User
+
+_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9][A-Za-z0-9_.+-]*[A-Za-z0-9_]|[A-Za-z0-9])")
+
+
+def mentioned_usernames(content: str, explicit: list[str]) -> list[str]:
+    """Usernames named with @ in the text or in the explicit list, in order, once each."""
+    names = [m.group(1) for m in _MENTION.finditer(content)]
+    names += [name.strip().lstrip("@") for name in explicit]
+    seen: dict[str, None] = {}
+    for name in names:
+        if name and name.lower() not in seen:
+            seen[name.lower()] = None
+    return list(seen)
 
 
 def add_comment(session: Session, *, actor: User, ticket_id: uuid.UUID,
@@ -45,6 +60,14 @@ def add_comment(session: Session, *, actor: User, ticket_id: uuid.UUID,
     record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.COMMENT_ADDED,
                   at=now, details={"comment_id": str(comment.public_id),
                                    "internal": data.is_internal})
+    emit_ticket_event(session, type=EventType.COMMENT_ADDED, actor=actor, ticket=ticket, at=now,
+                      extra={"comment": {"id": comment.id, "public_id": str(comment.public_id),
+                                         "content": comment.content,
+                                         "comment_type": comment.comment_type,
+                                         "is_internal": comment.is_internal,
+                                         "author": user_ref(actor),
+                                         "created_at": now.isoformat()},
+                             "mentions": mentioned_usernames(data.content, data.mentions)})
     session.flush()
     return comment, ticket
 

@@ -21,6 +21,8 @@ from ticketry.config import Settings, get_settings
 from ticketry.db import utcnow
 from ticketry.domain.classification.rules import classify_text
 from ticketry.domain.errors import PermissionDenied
+from ticketry.domain.events.models import Event
+from ticketry.domain.events.service import EventType, event_row, snapshot_from_row
 from ticketry.domain.history.models import ChangeType, TicketHistory
 from ticketry.domain.queues.config import QueueConfig
 from ticketry.domain.queues.service import allocate_ticket_keys, find_queue_config
@@ -167,6 +169,12 @@ def _store(session: Session, config: QueueConfig, actor: User, rows: list[dict[s
          "field": None, "old_value": None, "new_value": None,
          "details": {"key": record["key"], "queue": config.key, "import": True},
          "created_at": now}
+        for ticket_id, record in zip(ids, records, strict=True)])
+    session.execute(insert(Event), [
+        event_row(type=EventType.TICKET_CREATED, actor=actor, ticket_id=ticket_id,
+                  queue_id=config.id, at=now,
+                  data={"ticket": snapshot_from_row(ticket_id, record, requester=actor),
+                        "import": True})
         for ticket_id, record in zip(ids, records, strict=True)])
 
 

@@ -19,6 +19,7 @@ from ticketry.domain.attachments.models import Attachment
 from ticketry.domain.classification.choose import best_classification
 from ticketry.domain.classification.rules import apply_classification
 from ticketry.domain.errors import PermissionDenied, ValidationFailed
+from ticketry.domain.events.service import EventType, emit_ticket_event
 from ticketry.domain.history.models import ChangeType, TicketHistory
 from ticketry.domain.history.service import (
     ChangeGroup,
@@ -78,6 +79,68 @@ _PLAIN_FIELDS = {
     "due_at": "due_at",
 }
 _REFERENCE_FIELDS = ("environment", "impact_level", "tool", "location")
+
+# What a `ticket.updated` event reports as changed (status and assignee have events of their own).
+_EVENT_FIELDS = {**{f: a for f, a in _PLAIN_FIELDS.items() if f != "metadata"},
+                 "priority": "priority", "team_id": "team_id", "tags": "tags"}
+
+
+def _event_values(ticket: Ticket) -> dict[str, Any]:
+    return {field: getattr(ticket, attribute) for field, attribute in _EVENT_FIELDS.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+def _emit_changes(session: Session, ticket: Ticket, actor: User, now: datetime, *,
+                  before: dict[str, Any], status: str, assignee: User | None,
+                  assignee_id: int | None, assignee_ref: str | None) -> None:
+    """The events for one mutation: `ticket.updated` for plain fields, and
+    `ticket.status_changed` / `ticket.assigned` when those moved."""
+    after = _event_values(ticket)
+    changes = {field: {"old": _jsonable(before[field]), "new": _jsonable(after[field])}
+               for field in _EVENT_FIELDS if before[field] != after[field]}
+    if changes:
+        emit_ticket_event(session, type=EventType.TICKET_UPDATED, actor=actor, ticket=ticket,
+                          extra={"changes": changes}, at=now)
+    if status != ticket.status:
+        emit_ticket_event(session, type=EventType.TICKET_STATUS_CHANGED, actor=actor,
+                          ticket=ticket, at=now,
+                          extra={"old_status": status, "new_status": ticket.status})
+    if assignee_id != ticket.assignee_id or assignee_ref != ticket.assignee_ref:
+        emit_ticket_event(session, type=EventType.TICKET_ASSIGNED, actor=actor, ticket=ticket,
+                          at=now, extra={"previous_assignee": _user_ref(assignee, assignee_ref),
+                                         "assignee": _user_ref(ticket.assignee,
+                                                               ticket.assignee_ref)})
+
+
+def _user_ref(user: User | None, ref: str | None) -> dict[str, Any] | None:
+    if user is not None:
+        return {"id": user.id, "public_id": str(user.public_id), "username": user.username}
+    return {"id": None, "public_id": None, "username": ref} if ref else None
+
+
+class _Before:
+    """What a mutation compares against to decide which events it emits."""
+
+    __slots__ = ("assignee", "assignee_id", "assignee_ref", "status", "values")
+
+    def __init__(self, ticket: Ticket) -> None:
+        self.values = _event_values(ticket)
+        self.status = ticket.status
+        self.assignee = ticket.assignee
+        self.assignee_id = ticket.assignee_id
+        self.assignee_ref = ticket.assignee_ref
+
+    def emit(self, session: Session, ticket: Ticket, actor: User, now: datetime) -> None:
+        _emit_changes(session, ticket, actor, now, before=self.values, status=self.status,
+                      assignee=self.assignee, assignee_id=self.assignee_id,
+                      assignee_ref=self.assignee_ref)
 
 
 # --------------------------------------------------------------------------- validation
@@ -502,12 +565,18 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
             raise PermissionDenied("only agents may create a ticket in a status other than "
                                    f"{status.key}")
         _transition(session, ticket, config, actor, data.status, now, settings)
-    session.flush()
     log.info("ticket_created", key=key, queue=config.key, actor=actor.username)
     ticket.requester = requester
-    ticket.assignee = None
+    if ticket.assignee_id is None:
+        ticket.assignee = None
     ticket.queue = session.get(Queue, config.id)  # type: ignore[assignment]
     ticket.team = session.get(Team, ticket.team_id) if ticket.team_id else None
+    emit_ticket_event(session, type=EventType.TICKET_CREATED, actor=actor, ticket=ticket, at=now)
+    if ticket.assignee_id is not None:
+        emit_ticket_event(session, type=EventType.TICKET_ASSIGNED, actor=actor, ticket=ticket,
+                          at=now, extra={"previous_assignee": None,
+                                         "assignee": _user_ref(ticket.assignee, None)})
+    session.flush()
     return ticket
 
 
@@ -741,6 +810,7 @@ def update_ticket(
         if required in changes and changes[required] is None:
             raise ValidationFailed(f"{required} cannot be null", field=required)
 
+    before = _Before(ticket)
     changed = False
     if assignee_given:
         changed |= _assign(session, ticket, actor, assignee, now)
@@ -756,6 +826,7 @@ def update_ticket(
         changed = True
     if changed:
         _touch(ticket, now)
+        before.emit(session, ticket, actor, now)
     session.flush()
     return ticket
 
@@ -774,11 +845,19 @@ def change_status(
     else:
         _require_edit(actor, ticket)
     now = utcnow()
+    previous = ticket.status
     _transition(session, ticket, config, actor, status, now, settings,
                 resolution_notes=resolution_notes, notes=notes)
     _touch(ticket, now)
+    _emit_status_changed(session, ticket, actor, now, previous)
     session.flush()
     return ticket
+
+
+def _emit_status_changed(session: Session, ticket: Ticket, actor: User, now: datetime,
+                         previous: str) -> None:
+    emit_ticket_event(session, type=EventType.TICKET_STATUS_CHANGED, actor=actor, ticket=ticket,
+                      at=now, extra={"old_status": previous, "new_status": ticket.status})
 
 
 def assign_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
@@ -787,8 +866,10 @@ def assign_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
         raise PermissionDenied("only agents may assign tickets")
     ticket, _config = _mutable(session, actor, ticket_id, None)
     now = utcnow()
+    before = _Before(ticket)
     if _assign(session, ticket, actor, assignee_id, now, notes):
         _touch(ticket, now)
+        before.emit(session, ticket, actor, now)
     session.flush()
     return ticket
 
@@ -823,9 +904,11 @@ def resolve_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
     _require_edit(actor, ticket)
     now = utcnow()
     target = _target_in_category(config, ticket, "solved", "resolved")
+    previous = ticket.status
     _transition(session, ticket, config, actor, target, now, settings,
                 resolution_notes=resolution_notes)
     _touch(ticket, now)
+    _emit_status_changed(session, ticket, actor, now, previous)
     session.flush()
     return ticket
 
@@ -839,8 +922,10 @@ def close_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
     _require_edit(actor, ticket)
     now = utcnow()
     target = _target_in_category(config, ticket, "closed", "closed")
+    previous = ticket.status
     _transition(session, ticket, config, actor, target, now, settings, notes=notes)
     _touch(ticket, now)
+    _emit_status_changed(session, ticket, actor, now, previous)
     session.flush()
     return ticket
 
@@ -859,8 +944,10 @@ def reopen_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
     target = config.settings.get("reopen_status") or _target_in_category(
         config, ticket, "open", "reopened")
     now = utcnow()
+    previous = ticket.status
     _transition(session, ticket, config, actor, target, now, settings, notes=reason)
     _touch(ticket, now)
+    _emit_status_changed(session, ticket, actor, now, previous)
     session.flush()
     return ticket
 
@@ -883,6 +970,8 @@ def delete_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Del
         keys = list(session.scalars(select(Attachment.storage_key)
                                     .where(Attachment.ticket_id == ticket.id)))
         log.info("ticket_purged", key=ticket.key, actor=actor.username)
+        emit_ticket_event(session, type=EventType.TICKET_DELETED, actor=actor, ticket=ticket,
+                          at=now, extra={"mode": "hard"})
         session.execute(delete(Ticket).where(Ticket.id == ticket.id))
         session.expunge(ticket)
         return DeletedTicket(ticket, keys)
@@ -896,5 +985,7 @@ def delete_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Del
     ticket.deleted_at = now
     log.info("ticket_deleted", key=ticket.key, actor=actor.username)
     _touch(ticket, now)
+    emit_ticket_event(session, type=EventType.TICKET_DELETED, actor=actor, ticket=ticket,
+                      at=now, extra={"mode": "soft"})
     session.flush()
     return DeletedTicket(ticket, [])

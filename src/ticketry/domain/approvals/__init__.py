@@ -1,0 +1,1 @@
+"""Approval requests on tickets: sequential or parallel approvers, actions, escalation."""

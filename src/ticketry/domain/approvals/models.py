@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+from ticketry.db import Base  # noqa: F401

@@ -1,0 +1,1 @@
+"""In-app notifications, ticket watchers and notification e-mail."""

@@ -1,0 +1,1 @@
+"""The worker: fans out events and runs jobs (`ticketry worker`, or embedded in `serve`)."""
