@@ -39,7 +39,7 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(tmp_path: Path, *, env: dict[str, str] | None = None,
-                startup_seconds: float = 30) -> Iterator[LiveServer]:
+                startup_seconds: float = 30, worker: bool = False) -> Iterator[LiveServer]:
     port = free_port()
     server_env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     server_env.update({
@@ -52,7 +52,8 @@ def live_server(tmp_path: Path, *, env: dict[str, str] | None = None,
     })
     log = tmp_path / "server.log"
     with log.open("w") as out:
-        process = subprocess.Popen([TICKETRY, "serve", "--no-worker", "--port", str(port)],
+        process = subprocess.Popen([TICKETRY, "serve", *([] if worker else ["--no-worker"]),
+                                    "--port", str(port)],
                                    env=server_env, stdout=out, stderr=subprocess.STDOUT)
     try:
         base_url = f"http://127.0.0.1:{port}"

@@ -35,10 +35,4 @@ def default_registry() -> Registry:
             jobs[kind] = handler
         periodic.extend(getattr(module, "PERIODIC", ()))
         subscribers.extend(getattr(module, "EVENT_SUBSCRIBERS", ()))
-    for task in periodic:
-        jobs.setdefault(task.kind, _periodic_marker)
     return Registry(jobs=jobs, periodic=periodic, subscribers=subscribers)
-
-
-async def _periodic_marker(*_args: object) -> None:  # pragma: no cover - replaced by the runner
-    raise RuntimeError("periodic tasks are run by the worker itself")

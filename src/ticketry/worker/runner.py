@@ -74,7 +74,7 @@ class Worker:
 
     async def claim(self, limit: int) -> list[ClaimedJob]:
         lease = self.settings.worker_lease_seconds
-        kinds = list(self.registry.jobs)
+        kinds = sorted(set(self.registry.jobs) | set(self._periodic))
         return list(await self._db(lambda s: jobs.claim_jobs(
             s, worker=self.name, limit=limit, lease_seconds=lease, kinds=kinds)))
 

@@ -1,0 +1,1 @@
+from tests.domain.conftest import admin, engineer, team  # noqa: F401
