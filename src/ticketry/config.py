@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     )
     # The worker: how often an idle worker looks for work, how long a claimed job stays its own
     # (a worker that dies loses its jobs to another after this), how many jobs run at once.
-    worker_poll_interval: float = Field(0.5, validation_alias=_env("WORKER_POLL_INTERVAL"))
+    worker_poll_interval: float = Field(0.25, validation_alias=_env("WORKER_POLL_INTERVAL"))
     worker_lease_seconds: float = Field(60.0, validation_alias=_env("WORKER_LEASE_SECONDS"))
     worker_concurrency: int = Field(16, validation_alias=_env("WORKER_CONCURRENCY"))
     worker_shutdown_grace_seconds: float = Field(

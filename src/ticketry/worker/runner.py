@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
 import socket
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ticketry.config import Settings
 from ticketry.db import Database, utcnow
-from ticketry.domain.events.service import dispatch_events
+from ticketry.domain.events.service import dispatch_events, has_undispatched_events
 from ticketry.domain.jobs import service as jobs
 from ticketry.domain.jobs.service import ClaimedJob
 from ticketry.domain.jobs.tasks import JobContext, PeriodicTask, RetryAt
@@ -34,6 +35,11 @@ log = structlog.get_logger("ticketry.worker")
 
 # Retry delay for a job whose handler raised (seconds, by attempt; the last repeats).
 _ERROR_BACKOFF = (5, 30, 120, 600, 1800, 3600)
+
+
+def _pending_work(session: Session, *, want_jobs: bool, kinds: list[str]) -> tuple[bool, bool]:
+    return (has_undispatched_events(session),
+            want_jobs and jobs.has_ready_jobs(session, kinds=kinds))
 
 
 def worker_name() -> str:
@@ -158,11 +164,17 @@ class Worker:
 
     async def _loop(self, stop: asyncio.Event) -> None:
         poll = self.settings.worker_poll_interval
+        kinds = sorted(set(self.registry.jobs) | set(self._periodic))
         while not stop.is_set():
             try:
-                work = await self.dispatch_once()
+                work = 0
                 free = self.concurrency - len(self._running)
-                if free > 0:
+                events, ready = await self.ctx.transaction(
+                    functools.partial(_pending_work, want_jobs=free > 0, kinds=kinds),
+                    write=False)
+                if events:
+                    work += await self.dispatch_once()
+                if ready:
                     for job in await self.claim(free):
                         self._start(job)
                         work += 1

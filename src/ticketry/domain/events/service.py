@@ -28,6 +28,7 @@ class EventType(enum.StrEnum):
     APPROVAL_REQUESTED = "approval.requested"
     APPROVAL_PROCESSED = "approval.processed"
     TICKET_SLA_BREACHED = "ticket.sla_breached"
+    WEBHOOK_DISABLED = "webhook.disabled"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(e.value for e in EventType)
@@ -146,6 +147,12 @@ def dispatch_events(session: Session, *, subscribers: Sequence[EventSubscriber],
                     .values(dispatched_at=utcnow()))
     session.flush()
     return len(events)
+
+
+def has_undispatched_events(session: Session) -> bool:
+    """A cheap read an idle worker makes before it takes a write lock for a batch."""
+    return session.scalar(select(Event.id).where(Event.dispatched_at.is_(None)).limit(1)) \
+        is not None
 
 
 def list_events(session: Session, *, ticket_id: int | None = None,

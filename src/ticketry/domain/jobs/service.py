@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from ticketry.db import utcnow
@@ -50,16 +50,28 @@ def ensure_job(session: Session, *, kind: str, dedupe_key: str,
             session.flush()
 
 
-def claim_jobs(session: Session, *, worker: str, limit: int, lease_seconds: float,
-               kinds: Sequence[str] | None = None, now: datetime | None = None
-               ) -> list[ClaimedJob]:
-    now = now or utcnow()
-    ready = or_(
+def _ready(now: datetime) -> ColumnElement[bool]:
+    return or_(
         and_(Job.status == JobStatus.QUEUED.value, Job.run_at <= now),
         # A running job whose lease ran out: its worker died or hung.
         and_(Job.status == JobStatus.RUNNING.value, Job.locked_until < now),
     )
-    pick = select(Job.id).where(ready).order_by(Job.run_at, Job.id).limit(limit)
+
+
+def has_ready_jobs(session: Session, *, kinds: Sequence[str] | None = None,
+                   now: datetime | None = None) -> bool:
+    """A cheap read an idle worker makes before it takes a write lock to claim."""
+    stmt = select(Job.id).where(_ready(now or utcnow())).limit(1)
+    if kinds is not None:
+        stmt = stmt.where(Job.kind.in_(list(kinds)))
+    return session.scalar(stmt) is not None
+
+
+def claim_jobs(session: Session, *, worker: str, limit: int, lease_seconds: float,
+               kinds: Sequence[str] | None = None, now: datetime | None = None
+               ) -> list[ClaimedJob]:
+    now = now or utcnow()
+    pick = select(Job.id).where(_ready(now)).order_by(Job.run_at, Job.id).limit(limit)
     if kinds is not None:
         pick = pick.where(Job.kind.in_(list(kinds)))
     ids = list(session.scalars(pick.with_for_update(skip_locked=True)))

@@ -42,10 +42,13 @@ class JobContext:
     # Services the worker shares between jobs (an HTTP client, ...), by name.
     resources: dict[str, object] = field(default_factory=dict)
 
-    async def transaction(self, work: Callable[[Session], T]) -> T:
-        """Run `work(session)` in a unit of work of its own, off the event loop."""
+    async def transaction(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """Run `work(session)` in a unit of work of its own, off the event loop (`write=False`
+        for reads: on SQLite they do not take the write lock)."""
         def run() -> T:
-            with self.database.unit_of_work() as session:
+            with self.database.unit_of_work(write=write) as session:
+                # Event subscribers get only the session: they read the worker's settings here.
+                session.info["settings"] = self.settings
                 return work(session)
 
         loop = asyncio.get_running_loop()
