@@ -51,7 +51,7 @@ def webhook_receiver(path: str = "/hooks") -> Iterator[Receiver]:
     receiver = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             delivery = Delivery({k.lower(): v for k, v in self.headers.items()},
                                 self.rfile.read(length), time.monotonic())

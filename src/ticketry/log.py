@@ -12,13 +12,17 @@ def configure_logging(*, debug: bool = False, json_output: bool = False) -> None
     level = logging.DEBUG if debug else logging.INFO
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json_output
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # Plain tracebacks: rich ones print local variables, and those include settings
+        # (secret key, SMTP password) and request data.
+        else structlog.dev.ConsoleRenderer(colors=False,
+                                           exception_formatter=structlog.dev.plain_traceback)
     )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *([structlog.processors.dict_tracebacks] if json_output else []),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

@@ -116,7 +116,8 @@ def test_a_handler_can_ask_to_run_again_later(db: Database, session: Session,
     asyncio.run(Worker(db, settings, registry=Recorder().registry()).drain())
 
     [row] = job_rows(session, "later")
-    assert row.status == "queued" and row.last_error == "not yet"
+    assert row.status == "queued"
+    assert row.last_error == "not yet"
     assert row.run_at > utcnow() + timedelta(minutes=59)
 
 

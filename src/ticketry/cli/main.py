@@ -76,8 +76,10 @@ def serve(
                   f"{settings.admin_username!r})")
     embedded = None
     if not no_worker:
+        from ticketry.log import configure_logging
         from ticketry.worker.runner import EmbeddedWorker
 
+        configure_logging(debug=settings.debug, json_output=settings.environment == "production")
         embedded = EmbeddedWorker(settings)
         embedded.start()
     try:
@@ -95,7 +97,10 @@ def worker() -> None:
     from ticketry.migrations import upgrade_to_head
     from ticketry.worker.runner import run_worker_forever
 
+    from ticketry.log import configure_logging
+
     settings = get_settings()
+    configure_logging(debug=settings.debug, json_output=settings.environment == "production")
     database = _database()
     upgrade_to_head(database.engine)
     console.print("Ticketry worker started")

@@ -21,11 +21,16 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from ticketry.config import Settings
 from ticketry.db import Database, utcnow
-from ticketry.domain.events.service import dispatch_events, has_undispatched_events
+from ticketry.domain.events.service import (
+    EVENTS_EMITTED,
+    dispatch_events,
+    has_undispatched_events,
+)
 from ticketry.domain.jobs import service as jobs
 from ticketry.domain.jobs.service import ClaimedJob
 from ticketry.domain.jobs.tasks import JobContext, PeriodicTask, RetryAt
@@ -59,6 +64,10 @@ class Worker:
         self._running: dict[int, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
         self.ctx = JobContext(database=database, settings=settings, worker=self.name)
+
+    def wake(self) -> None:
+        """Look for work now rather than at the next poll (call from the worker's loop)."""
+        self._wake.set()
 
     # ------------------------------------------------------------------ one round
 
@@ -250,6 +259,7 @@ class EmbeddedWorker:
         self.settings = settings
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
+        self._worker: Worker | None = None
         self._started = threading.Event()
         self._thread = threading.Thread(target=self._main, name="ticketry-worker", daemon=True)
 
@@ -259,14 +269,30 @@ class EmbeddedWorker:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self._stop = asyncio.Event()
+            self._worker = Worker(database, self.settings)
             self._started.set()
-            await Worker(database, self.settings).run(self._stop)
+            await self._worker.run(self._stop)
 
+        # Requests in this process that commit events wake the worker at once (no poll delay).
+        sa_event.listen(Session, "after_commit", self._after_commit)
+        sa_event.listen(Session, "after_rollback", self._after_rollback)
         try:
             asyncio.run(main())
         finally:
+            sa_event.remove(Session, "after_commit", self._after_commit)
+            sa_event.remove(Session, "after_rollback", self._after_rollback)
             self._started.set()
             database.dispose()
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(EVENTS_EMITTED, False) and self._loop is not None \
+                and self._worker is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has just closed
+                self._loop.call_soon_threadsafe(self._worker.wake)
+
+    @staticmethod
+    def _after_rollback(session: Session) -> None:
+        session.info.pop(EVENTS_EMITTED, None)
 
     def start(self) -> None:
         self._thread.start()

@@ -108,7 +108,17 @@ def emit_event(session: Session, *, type: EventType | str, actor: User | None,
         created_at=at or utcnow(),
     )
     session.add(event)
+    mark_events_emitted(session)
     return event
+
+
+# Set on a session that wrote events, so a worker in the same process can be woken the moment
+# the transaction commits (see ticketry.worker.runner.EmbeddedWorker).
+EVENTS_EMITTED = "ticketry.events_emitted"
+
+
+def mark_events_emitted(session: Session) -> None:
+    session.info[EVENTS_EMITTED] = True
 
 
 def emit_ticket_event(session: Session, *, type: EventType | str, actor: User | None,

@@ -22,11 +22,16 @@ from ticketry.db import utcnow
 from ticketry.domain.classification.rules import classify_text
 from ticketry.domain.errors import PermissionDenied
 from ticketry.domain.events.models import Event
-from ticketry.domain.events.service import EventType, event_row, snapshot_from_row
+from ticketry.domain.events.service import (
+    EventType,
+    event_row,
+    mark_events_emitted,
+    snapshot_from_row,
+)
 from ticketry.domain.history.models import ChangeType, TicketHistory
 from ticketry.domain.queues.config import QueueConfig
 from ticketry.domain.queues.service import allocate_ticket_keys, find_queue_config
-from ticketry.domain.sla.service import compute_targets
+from ticketry.domain.sla.service import business_calendar, compute_targets
 from ticketry.domain.text import check_json_value
 from ticketry.domain.tickets.models import Ticket, TicketTag
 from ticketry.domain.tickets.service import value_problems
@@ -170,6 +175,7 @@ def _store(session: Session, config: QueueConfig, actor: User, rows: list[dict[s
          "details": {"key": record["key"], "queue": config.key, "import": True},
          "created_at": now}
         for ticket_id, record in zip(ids, records, strict=True)])
+    mark_events_emitted(session)
     session.execute(insert(Event), [
         event_row(type=EventType.TICKET_CREATED, actor=actor, ticket_id=ticket_id,
                   queue_id=config.id, at=now,
@@ -182,7 +188,8 @@ def _record(config: QueueConfig, actor: User, values: dict[str, Any], public_id:
             key: str, number: int, now: datetime, settings: Settings) -> dict[str, Any]:
     priority = config.priorities.get(values.get("priority") or "") or config.default_priority
     status = config.statuses.get(values.get("status") or "") or config.initial_status
-    targets = compute_targets(now, priority, enabled=settings.sla_enabled)
+    targets = compute_targets(now, priority, enabled=settings.sla_enabled,
+                              calendar=business_calendar(config))
     tags = list(dict.fromkeys(t.strip() for t in values.get("tags") or [] if t.strip()))
     classification = values.get("_classification")
     return {
@@ -202,6 +209,8 @@ def _record(config: QueueConfig, actor: User, values: dict[str, Any], public_id:
         "url": values.get("url"), "extra": dict(values.get("metadata") or {}),
         "response_due_at": targets.response_due_at,
         "resolution_due_at": targets.resolution_due_at,
+        # Imported straight into a pending status: the SLA clock starts stopped.
+        "sla_paused_at": now if status.category == "pending" else None,
         "resolved_at": now if status.category == "solved" else None,
         "closed_at": now if status.category == "closed" else None,
         "classification_confidence": classification.confidence if classification else None,

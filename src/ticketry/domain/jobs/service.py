@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ticketry.db import utcnow
@@ -37,6 +37,19 @@ def enqueue_job(session: Session, *, kind: str, payload: dict[str, Any] | None =
               dedupe_key=dedupe_key, created_at=utcnow())
     session.add(job)
     return job
+
+
+def enqueue_jobs(session: Session, *, kind: str, payloads: Sequence[dict[str, Any]],
+                 run_at: datetime | None = None, max_attempts: int = 10) -> int:
+    """Many jobs of one kind in one INSERT (a fan-out's jobs); returns how many."""
+    if not payloads:
+        return 0
+    now = utcnow()
+    session.execute(insert(Job), [
+        {"kind": kind, "payload": payload, "status": JobStatus.QUEUED.value,
+         "run_at": run_at or now, "attempts": 0, "max_attempts": max_attempts,
+         "dedupe_key": None, "created_at": now} for payload in payloads])
+    return len(payloads)
 
 
 def ensure_job(session: Session, *, kind: str, dedupe_key: str,
