@@ -94,10 +94,9 @@ def serve(
 def worker() -> None:
     """Run the background worker (webhooks, notifications, e-mail, SLA and approval timers)
     until SIGTERM; several may run at once on PostgreSQL."""
+    from ticketry.log import configure_logging
     from ticketry.migrations import upgrade_to_head
     from ticketry.worker.runner import run_worker_forever
-
-    from ticketry.log import configure_logging
 
     settings = get_settings()
     configure_logging(debug=settings.debug, json_output=settings.environment == "production")

@@ -79,12 +79,14 @@ def test_rescheduling_and_failing(session: Session) -> None:
 
     assert jobs.reschedule_job(session, job_id=job.id, worker="w1", run_at=at, error="boom")
     row = job_row(session, job.id)
-    assert row is not None and (row.status, row.run_at, row.last_error) == ("queued", at, "boom")
+    assert row is not None
+    assert (row.status, row.run_at, row.last_error) == ("queued", at, "boom")
 
     jobs.claim_jobs(session, worker="w1", limit=1, lease_seconds=60, now=at)
     assert jobs.fail_job(session, job_id=job.id, worker="w1", error="gave up")
     row = job_row(session, job.id)
-    assert row is not None and (row.status, row.last_error) == ("failed", "gave up")
+    assert row is not None
+    assert (row.status, row.last_error) == ("failed", "gave up")
     # Failed jobs stay for inspection and are never claimed again.
     assert jobs.claim_jobs(session, worker="w1", limit=1, lease_seconds=60,
                            now=at + timedelta(days=1)) == []
@@ -127,7 +129,8 @@ def test_two_workers_claiming_at_the_same_time_never_take_the_same_job(
             first.close()
             second.close()
         taken_a, taken_b = {j.id for j in a}, {j.id for j in b}
-        assert len(taken_a) == 12 and len(taken_b) == 8
+        assert len(taken_a) == 12
+        assert len(taken_b) == 8
         assert taken_a.isdisjoint(taken_b)
         assert taken_a | taken_b == set(ids)
     finally:

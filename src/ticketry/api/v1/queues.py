@@ -11,6 +11,8 @@ from ticketry.api.v1.responses import problems
 from ticketry.domain.classification.service import train_queue_classifier
 from ticketry.domain.queues import service
 from ticketry.domain.queues.schemas import KeywordsUpdate, QueueRead, ReferenceItemCreate
+from ticketry.domain.sla import service as sla
+from ticketry.domain.sla.schemas import BusinessHours, BusinessHoursRead
 
 router = APIRouter(prefix="/queues", tags=["queues"])
 
@@ -45,6 +47,29 @@ def set_category_keywords(queue_key: str, category: str, body: KeywordsUpdate, a
     """Replace the keyword rules of a category (administrators); the classifier uses them."""
     return service.queue_read(service.set_category_keywords(
         session, actor=actor, queue_key=queue_key, category=category, keywords=body.keywords))
+
+
+@router.get("/{queue_key}/business-hours", response_model=BusinessHoursRead,
+            responses=problems(401, 404))
+def read_business_hours(queue_key: str, actor: ActorDep, session: SessionDep) -> BusinessHoursRead:
+    """The hours the queue's SLA clocks run in; `always_open` when they run round the clock."""
+    return sla.get_business_hours(session, actor=actor, queue_key=queue_key)
+
+
+@router.put("/{queue_key}/business-hours", response_model=BusinessHoursRead,
+            responses=problems(401, 403, 404, 422))
+def set_business_hours(queue_key: str, body: BusinessHours, actor: ActorDep,
+                       session: SessionDep) -> BusinessHoursRead:
+    """Set the queue's business hours (administrators). Due times set from now on (new tickets,
+    priority changes, resumed pauses) count only working time; existing ones stand."""
+    return sla.set_business_hours(session, actor=actor, queue_key=queue_key, data=body)
+
+
+@router.delete("/{queue_key}/business-hours", status_code=status.HTTP_204_NO_CONTENT,
+               responses=problems(401, 403, 404))
+def clear_business_hours(queue_key: str, actor: ActorDep, session: SessionDep) -> None:
+    """Back to round-the-clock SLA clocks (administrators)."""
+    sla.clear_business_hours(session, actor=actor, queue_key=queue_key)
 
 
 class ClassifierRead(BaseModel):

@@ -100,6 +100,9 @@ def describe_change(
         return _("The ticket was deleted")
     if change_type == ChangeType.SLA_BREACH:
         return _("The SLA target was missed: %(new)s") % {"new": new or ""}
+    if change_type in (ChangeType.APPROVAL_REQUESTED, ChangeType.APPROVAL_PROCESSED,
+                       ChangeType.APPROVAL_ESCALATED):
+        return _describe_approval(_, change_type, field, old, new)
     if field == "status":
         return _('The status was changed to "%(new)s"') % {"new": shown("status", new)}
     if field == "priority":
@@ -110,8 +113,37 @@ def describe_change(
         return _("The ticket was assigned to %(new)s") % {"new": new}
     if field == "title":
         return _('The title was changed to "%(new)s"') % {"new": new or ""}
+    if field == "watchers":
+        # Recorded when someone adds or removes another person; `new` lists who watches now.
+        if not new:
+            return _("Nobody watches the ticket any more")
+        return _("The ticket is watched by %(new)s") % {"new": new}
     field_name = _(FIELD_NAMES.get(field or "", field or ""))
     if new is None or new == "":
         return _("The %(field)s was cleared") % {"field": field_name}
     return _('The %(field)s was changed to "%(new)s"') % {
         "field": field_name, "new": shown(field or "", new)}
+
+
+# Approval history rows: APPROVAL_PROCESSED's field is the action, or "request" (new = outcome).
+_APPROVAL_SENTENCES = {
+    "approve": "The approval was granted",
+    "reject": "The approval was refused",
+    "request_info": "The approver asked for more information",
+    "approved": "The approval request was approved",
+    "rejected": "The approval request was rejected",
+    "cancelled": "The approval request was withdrawn",
+}
+
+
+def _describe_approval(_: Callable[[str], str], change_type: str, field: str | None,
+                       old: str | None, new: str | None) -> str:
+    if change_type == ChangeType.APPROVAL_REQUESTED:
+        return _("Approval was requested from %(new)s") % {"new": new or ""}
+    if change_type == ChangeType.APPROVAL_ESCALATED:
+        return _("The approval by %(old)s was escalated to %(new)s") % {
+            "old": old or "", "new": new or ""}
+    if field == "delegate":
+        return _("The approval was delegated to %(new)s") % {"new": new or ""}
+    key = new if field == "request" else field
+    return _(_APPROVAL_SENTENCES.get(key or "", "The approval was updated"))

@@ -30,6 +30,11 @@ class ChangeType(enum.StrEnum):
     DELETED = "DELETED"
     # A change recorded by hand (healthcare's POST /modifications/), not made by Ticketry.
     MODIFICATION = "MODIFICATION"
+    # Approval workflows: an approval became someone's to decide, was acted on (field = the
+    # action, or "request" for the request's outcome), or was handed on for being overdue.
+    APPROVAL_REQUESTED = "APPROVAL_REQUESTED"
+    APPROVAL_PROCESSED = "APPROVAL_PROCESSED"
+    APPROVAL_ESCALATED = "APPROVAL_ESCALATED"
 
 
 class TicketHistory(Base):

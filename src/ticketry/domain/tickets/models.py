@@ -13,12 +13,17 @@ from sqlalchemy import (
     String,
     Text,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ticketry.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
 from ticketry.domain.queues.models import Queue
 from ticketry.domain.users.models import Team, User
+
+_TICKET_OPEN = "resolved_at IS NULL AND closed_at IS NULL AND deleted_at IS NULL"
+_RESPONSE_OPEN = f"response_breached_at IS NULL AND first_response_at IS NULL AND {_TICKET_OPEN}"
+_RESOLUTION_OPEN = f"resolution_breached_at IS NULL AND {_TICKET_OPEN}"
 
 
 class Ticket(Base):
@@ -30,6 +35,12 @@ class Ticket(Base):
         Index("ix_tickets_queue_created", "queue_id", "created_at"),
         Index("ix_tickets_status_category", "status_category"),
         Index("ix_tickets_priority_rank", "priority_rank"),
+        # The SLA breach check: only targets still running (unmarked, ticket not done) are
+        # indexed, so the check stays cheap however many old tickets there are.
+        Index("ix_tickets_response_sla_open", "response_due_at",
+              postgresql_where=text(_RESPONSE_OPEN), sqlite_where=text(_RESPONSE_OPEN)),
+        Index("ix_tickets_resolution_sla_open", "resolution_due_at",
+              postgresql_where=text(_RESOLUTION_OPEN), sqlite_where=text(_RESOLUTION_OPEN)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -70,7 +81,7 @@ class Ticket(Base):
     extra: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
 
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

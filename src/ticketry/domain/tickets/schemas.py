@@ -282,9 +282,11 @@ def ticket_read(ticket: Any, now: datetime) -> TicketRead:
         response_due_at=ticket.response_due_at, resolution_due_at=ticket.resolution_due_at,
         sla=SlaRead(
             response=SlaTarget(due_at=ticket.response_due_at, state=target_state(
-                ticket.response_due_at, ticket.first_response_at, now)),
+                ticket.response_due_at, ticket.first_response_at, now,
+                breached_at=ticket.response_breached_at, paused_at=ticket.sla_paused_at)),
             resolution=SlaTarget(due_at=ticket.resolution_due_at, state=target_state(
-                ticket.resolution_due_at, ticket.resolved_at, now)),
+                ticket.resolution_due_at, ticket.resolved_at, now,
+                breached_at=ticket.resolution_breached_at, paused_at=ticket.sla_paused_at)),
             first_response_at=ticket.first_response_at,
         ),
         resolved_at=ticket.resolved_at, closed_at=ticket.closed_at,

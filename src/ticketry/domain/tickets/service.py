@@ -31,7 +31,7 @@ from ticketry.domain.history.service import (
 from ticketry.domain.queues.config import QueueConfig, StatusConfig
 from ticketry.domain.queues.models import Queue
 from ticketry.domain.queues.service import find_queue_config, get_queue_config, next_ticket_key
-from ticketry.domain.sla.service import compute_targets
+from ticketry.domain.sla.service import business_calendar, compute_targets, retarget, track_pause
 from ticketry.domain.text import is_valid_email
 from ticketry.domain.tickets import permissions
 from ticketry.domain.tickets.errors import (
@@ -510,7 +510,8 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
         while session.scalar(select(Ticket.id).where(Ticket.key == key)) is not None:
             key, number = next_ticket_key(session, config, ticket_type=data.ticket_type,
                                           now=now, public_id=public_id)
-    targets = compute_targets(now, priority, enabled=settings.sla_enabled)
+    targets = compute_targets(now, priority, enabled=settings.sla_enabled,
+                              calendar=business_calendar(config))
     tags = _normalise_tags(data.tags)
     ticket = Ticket(
         public_id=public_id,
@@ -576,6 +577,7 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
         emit_ticket_event(session, type=EventType.TICKET_ASSIGNED, actor=actor, ticket=ticket,
                           at=now, extra={"previous_assignee": None,
                                          "assignee": _user_ref(ticket.assignee, None)})
+    _apply_approval_rules(session, actor, ticket, None, now, settings)
     session.flush()
     return ticket
 
@@ -618,11 +620,10 @@ def _apply(session: Session, ticket: Ticket, config: QueueConfig, actor: User,
             record_change(session, ticket_id=ticket.id, actor=actor,
                           change_type=ChangeType.PRIORITY_CHANGE, at=now, field="priority",
                           old=ticket.priority, new=new_key)
+            retarget(ticket, config.priorities.get(ticket.priority or ""), priority,
+                     enabled=settings.sla_enabled, calendar=business_calendar(config), now=now)
             ticket.priority = new_key
             ticket.priority_rank = priority.rank if priority else None
-            targets = compute_targets(ticket.created_at, priority, enabled=settings.sla_enabled)
-            ticket.response_due_at = targets.response_due_at
-            ticket.resolution_due_at = targets.resolution_due_at
             changed = True
     if "tags" in changes:
         tags = _normalise_tags(changes.pop("tags"))
@@ -690,12 +691,14 @@ def _transition(session: Session, ticket: Ticket, config: QueueConfig, actor: Us
         ticket.resolved_at = None
         ticket.closed_at = None
         ticket.resolution_minutes = None
+    # The SLA clock stops in pending statuses and resumes, due times moved, when a ticket leaves.
+    sla = track_pause(ticket, entering=target.category, now=now, calendar=business_calendar(config))
     record_change(
         session, ticket_id=ticket.id, actor=actor,
         change_type=_status_change_type(target), at=now, field="status",
         old=ticket.status, new=target.key,
-        details={k: v for k, v in {"notes": notes, "resolution_notes": resolution_notes}.items()
-                 if v},
+        details={**{k: v for k, v in {"notes": notes, "resolution_notes": resolution_notes}.items()
+                    if v}, **sla},
     )
     log.info("ticket_status_changed", key=ticket.key, old=ticket.status, new=target.key,
              actor=actor.username)
@@ -827,6 +830,8 @@ def update_ticket(
     if changed:
         _touch(ticket, now)
         before.emit(session, ticket, actor, now)
+    if ticket.status != before.status:
+        _apply_approval_rules(session, actor, ticket, before.status, now, settings)
     session.flush()
     return ticket
 
@@ -850,6 +855,7 @@ def change_status(
                 resolution_notes=resolution_notes, notes=notes)
     _touch(ticket, now)
     _emit_status_changed(session, ticket, actor, now, previous)
+    _apply_approval_rules(session, actor, ticket, previous, now, settings)
     session.flush()
     return ticket
 
@@ -858,6 +864,31 @@ def _emit_status_changed(session: Session, ticket: Ticket, actor: User, now: dat
                          previous: str) -> None:
     emit_ticket_event(session, type=EventType.TICKET_STATUS_CHANGED, actor=actor, ticket=ticket,
                       at=now, extra={"old_status": previous, "new_status": ticket.status})
+
+
+def move_ticket_status(session: Session, *, actor: User, ticket: Ticket, status: str,
+                       now: datetime | None = None, settings: Settings | None = None,
+                       notes: str | None = None) -> Ticket:
+    """Move a loaded, locked ticket for a workflow that decided the move (approvals): the
+    lifecycle's rules, history and events apply; the caller has checked who may."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    config = get_queue_config(session, ticket.queue_id)
+    previous = ticket.status
+    _transition(session, ticket, config, actor, status, now, settings, notes=notes)
+    _touch(ticket, now)
+    _emit_status_changed(session, ticket, actor, now, previous)
+    return ticket
+
+
+def _apply_approval_rules(session: Session, actor: User, ticket: Ticket, previous: str | None,
+                          now: datetime, settings: Settings) -> None:
+    """The queue's approval rules after a ticket is created (`previous` None) or moved."""
+    # Imported here: the approvals feature builds on this module.
+    from ticketry.domain.approvals.service import apply_approval_rules
+
+    apply_approval_rules(session, actor=actor, ticket=ticket, previous_status=previous, now=now,
+                         settings=settings)
 
 
 def assign_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
@@ -909,6 +940,7 @@ def resolve_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
                 resolution_notes=resolution_notes)
     _touch(ticket, now)
     _emit_status_changed(session, ticket, actor, now, previous)
+    _apply_approval_rules(session, actor, ticket, previous, now, settings)
     session.flush()
     return ticket
 
@@ -926,6 +958,7 @@ def close_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
     _transition(session, ticket, config, actor, target, now, settings, notes=notes)
     _touch(ticket, now)
     _emit_status_changed(session, ticket, actor, now, previous)
+    _apply_approval_rules(session, actor, ticket, previous, now, settings)
     session.flush()
     return ticket
 

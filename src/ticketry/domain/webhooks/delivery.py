@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ticketry.config import Settings
@@ -171,14 +171,16 @@ def prepare_attempt(session: Session, *, delivery_id: int, manual: bool,
                        body=body, manual=manual, once=once)
 
 
+# How stale an endpoint's last_success_at may get before a success rewrites it.
+_SUCCESS_MARK_INTERVAL = timedelta(seconds=30)
+
+
 def record_attempt(session: Session, *, plan: AttemptPlan, outcome: AttemptOutcome,
                    settings: Settings) -> datetime | None:
     """Log the attempt and settle the delivery; returns when to try again, if at all."""
     delivery = session.get(WebhookDelivery, plan.delivery_id, with_for_update=True)
     if delivery is None:
         return None  # the webhook was deleted meanwhile
-    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id, with_for_update=True)
-    assert endpoint is not None
     now = utcnow()
     number = delivery.attempt_count + 1
     session.add(WebhookAttempt(
@@ -197,10 +199,21 @@ def record_attempt(session: Session, *, plan: AttemptPlan, outcome: AttemptOutco
         delivery.status = DeliveryStatus.SUCCEEDED.value
         delivery.next_attempt_at = None
         delivery.completed_at = now
-        endpoint.failing_since = None
-        endpoint.last_success_at = now
+        # The endpoint row is every delivery's: touch (and lock) it only when a success changes
+        # something there, so concurrent deliveries to one endpoint do not queue on its lock.
+        session.execute(
+            update(WebhookEndpoint)
+            .where(WebhookEndpoint.id == delivery.endpoint_id,
+                   or_(WebhookEndpoint.failing_since.is_not(None),
+                       WebhookEndpoint.last_success_at.is_(None),
+                       WebhookEndpoint.last_success_at < now - _SUCCESS_MARK_INTERVAL))
+            .values(failing_since=None, last_success_at=now)
+            .execution_options(synchronize_session=False))
         session.flush()
         return None
+
+    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id, with_for_update=True)
+    assert endpoint is not None
 
     if endpoint.failing_since is None:
         endpoint.failing_since = outcome.started_at
