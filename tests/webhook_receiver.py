@@ -60,10 +60,13 @@ def webhook_receiver(path: str = "/hooks") -> Iterator[Receiver]:
             status = receiver.answer(delivery)
             with receiver.lock:
                 receiver.deliveries.append(delivery)
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            try:
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the sender died mid-delivery (the SIGKILL test)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

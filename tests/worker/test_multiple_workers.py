@@ -61,8 +61,14 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def subscribe_and_create_tickets(live: LiveServer, receiver: Receiver) -> set[str]:
-    """One webhook for ticket.created, then EVENTS tickets; returns their ids."""
-    with httpx.Client(base_url=live.base_url, timeout=30) as client:
+    """One webhook for ticket.created, then EVENTS tickets in one import (one event each);
+    returns their titles."""
+    titles = [f"Ticket {n}" for n in range(EVENTS)]
+    rows = "".join(f"{title},Load test ticket {n},C{n},c{n}@example.com,Customer,other,low,new\n"
+                   for n, title in enumerate(titles))
+    csv = ("title,description,customer_id,customer_email,customer_name,category,priority,"
+           "status\n" + rows)
+    with httpx.Client(base_url=live.base_url, timeout=60) as client:
         token = client.post("/api/v1/auth/login", json={
             "username": "admin", "password": "first-admin-password"}).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
@@ -70,18 +76,20 @@ def subscribe_and_create_tickets(live: LiveServer, receiver: Receiver) -> set[st
             "url": receiver.url, "events": ["ticket.created"], "secret": "s3cret",
             "active": True})
         assert response.status_code == 201, response.text
-        ids = set()
-        for n in range(EVENTS):
-            created = client.post("/api/v1/tickets", headers=headers, json={
-                "title": f"Ticket {n}", "description": "load"})
-            assert created.status_code == 201, created.text
-            ids.add(created.json()["id"])
-        return ids
+        imported = client.post("/api/v1/tickets/import?queue=support", headers=headers,
+                               files={"file": ("load.csv", csv.encode(), "text/csv")})
+        assert imported.json()["successful"] == EVENTS, imported.text[:500]
+    return set(titles)
 
 
 def delivered_ticket_ids(receiver: Receiver) -> Counter[str]:
     with receiver.lock:
         return Counter(d.payload["data"]["ticket"]["public_id"] for d in receiver.deliveries)
+
+
+def delivered_titles(receiver: Receiver) -> set[str]:
+    with receiver.lock:
+        return {d.payload["data"]["ticket"]["title"] for d in receiver.deliveries}
 
 
 def worker_env(url: str) -> dict[str, str]:
@@ -104,7 +112,8 @@ def test_two_workers_deliver_every_event_exactly_once(tmp_path: Path,
             for worker in workers:
                 stop(worker)
         counts = delivered_ticket_ids(receiver)
-        assert set(counts) == tickets
+        assert delivered_titles(receiver) == tickets
+        assert len(counts) == EVENTS
         assert max(counts.values()) == 1, [t for t, n in counts.items() if n > 1][:5]
         # Both workers took part.
         logs = [(tmp_path / f"worker{n}.log").read_text() for n in range(2)]
@@ -114,7 +123,7 @@ def test_two_workers_deliver_every_event_exactly_once(tmp_path: Path,
 def test_a_worker_killed_mid_run_loses_nothing(tmp_path: Path, server_database_url: str) -> None:
     with webhook_receiver() as receiver, \
             live_server(tmp_path, env=worker_env(server_database_url)) as live:
-        receiver.delay_seconds = 0.02  # deliveries in flight when the worker dies
+        receiver.delay_seconds = 0.05  # deliveries in flight when the worker dies
         tickets = subscribe_and_create_tickets(live, receiver)
         victim = start_worker(live, tmp_path / "victim.log")
         survivor = start_worker(live, tmp_path / "survivor.log")
@@ -127,7 +136,8 @@ def test_a_worker_killed_mid_run_loses_nothing(tmp_path: Path, server_database_u
         finally:
             stop(victim)
             stop(survivor)
-        assert set(delivered_ticket_ids(receiver)) == tickets
+        assert len(delivered_ticket_ids(receiver)) == EVENTS
+        assert delivered_titles(receiver) == tickets
 
 
 def test_sigterm_stops_a_worker_cleanly(tmp_path: Path, server_database_url: str) -> None:
