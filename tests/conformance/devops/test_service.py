@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.conformance.devops.support import API, Actor, assert_problem, create_ticket, ticket_url
 from tests.conformance.devops.test_endpoints import DOCUMENTED_ENDPOINTS
+from ticketry.api.app import create_app
 
 
 def test_health_check_returns_the_documented_body(client) -> None:  # type: ignore[no-untyped-def]
@@ -58,10 +59,11 @@ def test_404_not_found_has_detail_and_error_code(client, engineer: Actor) -> Non
     assert_problem(client.get(f"{API}/no-such-thing", headers=engineer.headers), 404)
 
 
-def test_500_internal_server_error_has_detail_and_error_code(app) -> None:  # type: ignore[no-untyped-def]
+def test_500_internal_server_error_has_detail_and_error_code(settings, db) -> None:  # type: ignore[no-untyped-def]
     def explode() -> None:
         raise RuntimeError("boom")
 
+    app = create_app(settings, db)  # an app of its own: the route below must not outlive the test
     app.add_api_route("/__explode", explode)
     with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as api:
         body = assert_problem(api.get("/__explode"), 500)
