@@ -198,10 +198,22 @@ class Worker:
                 await asyncio.wait(waits, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
                 for waiter in waits:
                     waiter.cancel()
-            elif len(self._running) >= self.concurrency:
-                # Every slot busy: wait for one to free up.
-                await asyncio.wait(list(self._running.values()), timeout=poll,
-                                   return_when=asyncio.FIRST_COMPLETED)
+            else:
+                await self._wait_for_free_slots(stop, poll)
+
+    async def _wait_for_free_slots(self, stop: asyncio.Event, poll: float) -> None:
+        """Claim in batches: with most slots busy, wait (at most a poll interval) until a
+        quarter of them are free, rather than paying a claiming transaction per finished job."""
+        batch = max(1, self.concurrency // 4)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + poll
+        while (self._running and self.concurrency - len(self._running) < batch
+               and not stop.is_set()):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            await asyncio.wait(list(self._running.values()), timeout=remaining,
+                               return_when=asyncio.FIRST_COMPLETED)
 
     def _start(self, job: ClaimedJob) -> None:
         task = asyncio.create_task(self.run_job(job), name=f"job-{job.id}-{job.kind}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import types
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -99,7 +98,6 @@ def _sh(script: str) -> Any:
 
 def test_the_examples_against_the_running_server_with_a_cli_token(
         server: Server, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    started = time.monotonic()
     # python manage.py api_tokens --create --name "Integration Name" --user admin
     created = server.cli("api-tokens", "--create", "--name", "Integration Name", "--user", "admin")
     assert created.returncode == 0, created.stderr
@@ -153,4 +151,3 @@ def test_the_examples_against_the_running_server_with_a_cli_token(
     assert row["name"] == "Integration Name"
     assert row["active"] == "no"
     assert row["last used"] != "never"
-    assert time.monotonic() - started < 20

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -282,7 +281,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 def test_the_examples_with_curl_against_the_running_server(server: Server) -> None:
-    started = time.monotonic()
     status, created = server.curl(CREATE)
     assert status == 201, created
     assert_ticket(created)
@@ -317,4 +315,3 @@ def test_the_examples_with_curl_against_the_running_server(server: Server) -> No
     status, body = server.curl(LIST_ALL)
     assert status == 200
     assert body["pagination"]["total"] == total
-    assert time.monotonic() - started < 20
