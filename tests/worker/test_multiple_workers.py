@@ -166,3 +166,5 @@ def test_serve_runs_the_worker_itself(tmp_path: Path, server_database_url: str) 
                                   json={"title": "Printer on fire", "description": "Really"})
         assert receiver.wait_for(lambda r: len(r.deliveries) == 1, 30)
         assert delivered_ticket_ids(receiver) == Counter({created.json()["id"]: 1})
+    # SIGTERM (sent when the block ends) stops the embedded worker cleanly too.
+    assert "worker_stopped" in (tmp_path / "server.log").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -82,6 +83,13 @@ def serve(
         configure_logging(debug=settings.debug, json_output=settings.environment == "production")
         embedded = EmbeddedWorker(settings)
         embedded.start()
+
+        # uvicorn re-raises the SIGTERM it handled once it has shut down; with the default
+        # handler that would end the process before the worker could finish or hand back.
+        def _terminated(_signum: int, _frame: object) -> None:
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         uvicorn.run("ticketry.api.asgi:app", host=bind_host, port=bind_port, workers=workers,
                     log_level="info", proxy_headers=False, access_log=settings.debug)
