@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,13 +22,13 @@ os.environ["TICKETRY_ARGON2_MEMORY_COST"] = "1024"
 
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import Connection, create_engine, event, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import Connection, event  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from tests.databases import fresh_database_url  # noqa: E402
 from ticketry.api.app import create_app  # noqa: E402
 from ticketry.config import Settings, get_settings  # noqa: E402
-from ticketry.db import Database, normalize_database_url  # noqa: E402
+from ticketry.db import Database  # noqa: E402
 from ticketry.domain.queues.config import queue_configs  # noqa: E402
 from ticketry.domain.queues.service import install_presets  # noqa: E402
 from ticketry.migrations import upgrade_to_head  # noqa: E402
@@ -41,21 +40,9 @@ def _base_url() -> str:
 
 @pytest.fixture(scope="session")
 def database_url(worker_id: str) -> Iterator[str]:
-    raw = _base_url()
-    if not raw or make_url(raw).get_backend_name() == "sqlite":
-        yield f"sqlite:///{_TMP / f'test-{worker_id}.db'}"
-        return
-    server = normalize_database_url(raw)
-    name = f"ticketry_test_{worker_id}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database_url(_base_url(), sqlite_file=_TMP / f"test-{worker_id}.db",
+                            prefix=f"ticketry_test_{worker_id}") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

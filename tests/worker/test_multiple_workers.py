@@ -7,19 +7,16 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from tests.databases import fresh_database_url
 from tests.live_server import TICKETRY, LiveServer, live_server
 from tests.webhook_receiver import Receiver, webhook_receiver
-from ticketry.db import normalize_database_url
 
 EVENTS = 500
 
@@ -27,21 +24,9 @@ EVENTS = 500
 @pytest.fixture
 def server_database_url(tmp_path: Path) -> Iterator[str]:
     """A database of its own for the processes of one test (SQLite file or new PG database)."""
-    raw = os.environ.get("TICKETRY_DATABASE_URL", "")
-    if not raw or make_url(raw).get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'server.db'}"
-        return
-    server = normalize_database_url(raw)
-    name = f"ticketry_workers_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database_url(os.environ.get("TICKETRY_DATABASE_URL", ""),
+                            sqlite_file=tmp_path / "server.db", prefix="ticketry_workers") as url:
+        yield url
 
 
 def start_worker(live: LiveServer, log: Path) -> subprocess.Popen[bytes]:

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, update
 
+from tests.databases import fresh_database_url
 from tests.factories import make_ticket, make_user
-from ticketry.db import Database, normalize_database_url, utcnow
+from ticketry.db import Database, utcnow
 from ticketry.domain.approvals.models import Approval
 from ticketry.domain.approvals.schemas import ApprovalRequestCreate
 from ticketry.domain.approvals.service import escalate_overdue_approvals, request_approval
@@ -29,21 +28,10 @@ from ticketry.migrations import upgrade_to_head
 
 @pytest.fixture
 def own_database(tmp_path: Path) -> Iterator[str]:
-    raw = os.environ.get("TICKETRY_DATABASE_URL", "")
-    if not raw or make_url(raw).get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'escalation.db'}"
-        return
-    server = normalize_database_url(raw)
-    name = f"ticketry_escalation_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database_url(os.environ.get("TICKETRY_DATABASE_URL", ""),
+                            sqlite_file=tmp_path / "escalation.db",
+                            prefix="ticketry_escalation") as url:
+        yield url
 
 
 def test_two_workers_escalate_each_overdue_approval_once(own_database: str) -> None:
