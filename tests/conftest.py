@@ -17,6 +17,9 @@ _TMP = Path(tempfile.mkdtemp(prefix="ticketry-tests-"))
 os.environ.setdefault("TICKETRY_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ["TICKETRY_VAR_DIR"] = str(_TMP / "var")
 os.environ["TICKETRY_STORAGE_PATH"] = str(_TMP / "attachments")
+# Tests share one app per worker and reuse user ids across rolled-back tests: rate limiting is
+# off unless a test builds an app with it on (tests/api/test_rate_limits.py).
+os.environ.setdefault("TICKETRY_RATE_LIMIT_ENABLED", "false")
 os.environ["TICKETRY_ARGON2_TIME_COST"] = "1"
 os.environ["TICKETRY_ARGON2_MEMORY_COST"] = "1024"
 

@@ -99,6 +99,21 @@ class Settings(BaseSettings):
     support_api_prefix: str = Field("/support", validation_alias=_env("SUPPORT_API_PREFIX"))
     integration_api_enabled: bool = Field(True, validation_alias=_env("INTEGRATION_API_ENABLED"))
     integration_api_prefix: str = Field("", validation_alias=_env("INTEGRATION_API_PREFIX"))
+    enterprise_api_enabled: bool = Field(True, validation_alias=_env("ENTERPRISE_API_ENABLED"))
+    enterprise_api_prefix: str = Field("/enterprise", validation_alias=_env("ENTERPRISE_API_PREFIX"))
+    # Rate limits (the enterprise document's table), per user and category, in `limits`
+    # notation; shared through Redis when `redis_url` is set, in process memory otherwise.
+    rate_limit_enabled: bool = Field(True, validation_alias=_env("RATE_LIMIT_ENABLED"))
+    rate_limit_authentication: str = Field("10/minute", validation_alias=_env("RATE_LIMIT_AUTHENTICATION"))
+    rate_limit_general: str = Field("1000/hour", validation_alias=_env("RATE_LIMIT_GENERAL"))
+    rate_limit_file_upload: str = Field("100/hour", validation_alias=_env("RATE_LIMIT_FILE_UPLOAD"))
+    rate_limit_search: str = Field("200/hour", validation_alias=_env("RATE_LIMIT_SEARCH"))
+    rate_limit_reports: str = Field("50/hour", validation_alias=_env("RATE_LIMIT_REPORTS"))
+    # Authentication attempts from one address, whatever username they try (password spraying).
+    rate_limit_authentication_per_address: str = Field(
+        "100/minute", validation_alias=_env("RATE_LIMIT_AUTHENTICATION_PER_ADDRESS"))
+    # clamd's socket (a path, or tcp://host:port); unset: uploads are stored unscanned and say so.
+    clamav_socket: str | None = Field(None, validation_alias=_env("CLAMAV_SOCKET"))
     # Unset: on in development, off in production (the document's deployment checklist).
     docs_enabled: bool | None = Field(None, validation_alias=_env("DOCS_ENABLED"))
 

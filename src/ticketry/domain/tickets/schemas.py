@@ -162,6 +162,11 @@ class TicketFilters(BaseModel):
     unassigned: bool | None = None
     requester_id: uuid.UUID | None = None
     team_id: uuid.UUID | None = None
+    # Documents that number people and departments (enterprise: created_by_id, assigned_to_id,
+    # department_id) filter by the internal user ids and the departments' codes.
+    requester_ids: list[int] = Field(default_factory=list)
+    assignee_ids: list[int] = Field(default_factory=list)
+    team_codes: list[int] = Field(default_factory=list)
     environment: list[str] = Field(default_factory=list)
     tool: list[str] = Field(default_factory=list)
     location: list[str] = Field(default_factory=list)

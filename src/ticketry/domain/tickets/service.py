@@ -368,6 +368,12 @@ def filtered_tickets(session: Session, actor: User, filters: TicketFilters) -> S
     if filters.team_id is not None:
         stmt = stmt.where(Ticket.team_id == select(Team.id).where(
             Team.public_id == filters.team_id).scalar_subquery())
+    if filters.requester_ids:
+        stmt = stmt.where(Ticket.requester_id.in_(filters.requester_ids))
+    if filters.assignee_ids:
+        stmt = stmt.where(Ticket.assignee_id.in_(filters.assignee_ids))
+    if filters.team_codes:
+        stmt = stmt.where(Ticket.team_id.in_(select(Team.id).where(Team.code.in_(filters.team_codes))))
     if filters.created_after is not None:
         stmt = stmt.where(Ticket.created_at >= filters.created_after)
     if filters.created_before is not None:
