@@ -22,7 +22,8 @@ def user_read(user: User) -> UserRead:
         given_name=user.given_name, family_name=user.family_name,
         default_location=user.default_location,
         role=Role(user.role), is_active=user.is_active,
-        team=TeamRef(id=team.public_id, key=team.key, name=team.name) if team else None,
+        team=TeamRef(id=team.public_id, key=team.key, name=team.name,
+                     code=team.code) if team else None,
         created_at=user.created_at, updated_at=user.updated_at, last_login_at=user.last_login_at,
     )
 
@@ -84,7 +85,7 @@ def delete_user(user_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> Non
 
 @router.get("/teams", response_model=list[TeamRef], responses=problems(401))
 def list_teams(actor: ActorDep, session: SessionDep) -> list[TeamRef]:
-    return [TeamRef(id=t.public_id, key=t.key, name=t.name)
+    return [TeamRef(id=t.public_id, key=t.key, name=t.name, code=t.code)
             for t in service.list_teams(session, actor=actor)]
 
 
@@ -92,4 +93,4 @@ def list_teams(actor: ActorDep, session: SessionDep) -> list[TeamRef]:
              responses=problems(401, 403, 409, 422))
 def create_team(body: TeamCreate, actor: ActorDep, session: SessionDep) -> TeamRef:
     team = service.create_team(session, actor=actor, data=body)
-    return TeamRef(id=team.public_id, key=team.key, name=team.name)
+    return TeamRef(id=team.public_id, key=team.key, name=team.name, code=team.code)

@@ -150,7 +150,8 @@ def user_summary(user: User | None) -> UserSummary | None:
 
 
 def _team_ref(team: Team | None) -> TeamRef | None:
-    return TeamRef(id=team.public_id, key=team.key, name=team.name) if team else None
+    return TeamRef(id=team.public_id, key=team.key, name=team.name,
+                   code=team.code) if team else None
 
 
 def approval_read(approval: Approval, request: ApprovalRequest | None = None) -> ApprovalRead:

@@ -42,6 +42,8 @@ class TeamRef(BaseModel):
     id: uuid.UUID
     key: str
     name: str
+    # The number documents that count departments use (enterprise `department_id`).
+    code: int | None = None
 
 
 class UserSummary(BaseModel):
