@@ -10,6 +10,7 @@ from ticketry.domain.events.models import Event
 from ticketry.domain.history.models import TicketHistory
 from ticketry.domain.idempotency.models import IdempotencyRecord
 from ticketry.domain.jobs.models import Job
+from ticketry.domain.links.models import TicketLink
 from ticketry.domain.notifications import models as notifications_models
 from ticketry.domain.queues.models import (
     Queue,
@@ -44,6 +45,7 @@ __all__ = [
     "Team",
     "Ticket",
     "TicketHistory",
+    "TicketLink",
     "TicketTag",
     "TicketWatcher",
     "User",

@@ -7,6 +7,7 @@ from ticketry.api.v1 import (
     attachments,
     auth,
     comments,
+    links,
     notifications,
     queues,
     tickets,
@@ -26,3 +27,4 @@ router.include_router(queues.router)
 router.include_router(webhooks.router)
 router.include_router(notifications.router)
 router.include_router(approvals.router)
+router.include_router(links.router)

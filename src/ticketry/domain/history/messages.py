@@ -103,6 +103,11 @@ def describe_change(
     if change_type in (ChangeType.APPROVAL_REQUESTED, ChangeType.APPROVAL_PROCESSED,
                        ChangeType.APPROVAL_ESCALATED):
         return _describe_approval(_, change_type, field, old, new)
+    if change_type in (ChangeType.LINK_ADDED, ChangeType.LINK_REMOVED):
+        added = change_type == ChangeType.LINK_ADDED
+        sentence = (_LINK_ADDED if added else _LINK_REMOVED).get(field or "")
+        other = (new if added else old) or ""
+        return _(sentence) % {"other": other} if sentence else other
     if field == "status":
         return _('The status was changed to "%(new)s"') % {"new": shown("status", new)}
     if field == "priority":
@@ -133,6 +138,24 @@ _APPROVAL_SENTENCES = {
     "approved": "The approval request was approved",
     "rejected": "The approval request was rejected",
     "cancelled": "The approval request was withdrawn",
+}
+
+
+# Link history rows: field = the link's kind as this ticket sees it, the other ticket's key in
+# `new` (added) or `old` (removed).
+_LINK_ADDED = {
+    "relates_to": "Linked to %(other)s as related",
+    "duplicates": "Marked as a duplicate of %(other)s",
+    "duplicated_by": "%(other)s was marked as a duplicate of this ticket",
+    "parent_of": "%(other)s became a child of this ticket",
+    "child_of": "This ticket became a child of %(other)s",
+}
+_LINK_REMOVED = {
+    "relates_to": "No longer related to %(other)s",
+    "duplicates": "No longer marked as a duplicate of %(other)s",
+    "duplicated_by": "%(other)s is no longer marked as a duplicate of this ticket",
+    "parent_of": "%(other)s is no longer a child of this ticket",
+    "child_of": "This ticket is no longer a child of %(other)s",
 }
 
 

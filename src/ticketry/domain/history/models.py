@@ -35,6 +35,9 @@ class ChangeType(enum.StrEnum):
     APPROVAL_REQUESTED = "APPROVAL_REQUESTED"
     APPROVAL_PROCESSED = "APPROVAL_PROCESSED"
     APPROVAL_ESCALATED = "APPROVAL_ESCALATED"
+    # Ticket links: field = the kind as this ticket sees it, new/old = the other ticket's key.
+    LINK_ADDED = "LINK_ADDED"
+    LINK_REMOVED = "LINK_REMOVED"
 
 
 class TicketHistory(Base):
