@@ -224,6 +224,7 @@ def _target(session: Session, actor: User, data: TicketLinkCreate) -> Ticket:
 def add_ticket_link(session: Session, *, actor: User, ticket_id: uuid.UUID,
                     data: TicketLinkCreate) -> TicketLinkView:
     ticket = get_ticket(session, actor=actor, ticket_id=ticket_id)
+    _require_edit(actor, ticket)  # before the target is looked up: a 403 tells nothing of it
     return link_tickets(session, actor=actor, ticket=ticket, target=_target(session, actor, data),
                         kind=data.kind)
 
