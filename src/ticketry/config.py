@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     # Authentication attempts from one address, whatever username they try (password spraying).
     rate_limit_authentication_per_address: str = Field(
         "100/minute", validation_alias=_env("RATE_LIMIT_AUTHENTICATION_PER_ADDRESS"))
+    # Names the counters in Redis apart (several installations, or test runs, on one server).
+    rate_limit_key_prefix: str = Field("ticketry", validation_alias=_env("RATE_LIMIT_KEY_PREFIX"))
     # clamd's socket (a path, or tcp://host:port); unset: uploads are stored unscanned and say so.
     clamav_socket: str | None = Field(None, validation_alias=_env("CLAMAV_SOCKET"))
     # Unset: on in development, off in production (the document's deployment checklist).

@@ -15,6 +15,7 @@ from ticketry.api.dialects.integration_tokens import create_integration_app
 from ticketry.api.dialects.support import create_support_app
 from ticketry.api.middleware import ErrorBody, RequestContextMiddleware, WriteGate
 from ticketry.api.problems import install_problem_handlers
+from ticketry.api.rate_limits import RateLimiter, RateLimitMiddleware
 from ticketry.api.v1 import router as v1_router
 from ticketry.config import Settings, get_settings
 from ticketry.db import Database
@@ -69,6 +70,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         prefix = settings.integration_api_prefix.rstrip("/") + "/api/tickets"
         app.mount(prefix, create_integration_app(settings, database))
         error_bodies.append((prefix, integration_tokens.raw_error_body))
+    if settings.rate_limit_enabled:
+        # Inside RequestContextMiddleware: refusals get request ids, bodies are size-checked.
+        app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings),
+                           error_bodies=error_bodies)
     app.add_middleware(RequestContextMiddleware, max_body_size=settings.max_json_body_size,
                        write_gate=app.state.write_gate, error_bodies=error_bodies)
 

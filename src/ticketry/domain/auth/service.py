@@ -114,6 +114,16 @@ def _decode(settings: Settings, token: str, expected_type: str) -> dict[str, Any
     return claims
 
 
+def token_subject(settings: Settings, token: str, *, token_type: str) -> str | None:
+    """Whose token this is, if it is genuine (our signature, unexpired, of this type), or None.
+    No database query, so it does not say whether the session is still live: enough to tell
+    whose budget a request spends (rate limits), not to let it in."""
+    try:
+        return str(_decode(settings, token, token_type)["sub"])
+    except InvalidToken:
+        return None
+
+
 def refresh_tokens(session: Session, *, settings: Settings, refresh_token: str) -> IssuedTokens:
     """Rotate: the presented token is spent; presenting a spent one ends the whole session."""
     claims = _decode(settings, refresh_token, "refresh")
