@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 from limits import parse
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -29,6 +28,7 @@ from tests.api.conftest import assert_problem
 from tests.conftest import BoundDatabase
 from tests.factories import PASSWORD, make_ticket, make_user
 from tests.live_server import free_port
+from tests.redis_keys import REDIS_URL, own_key_prefix
 from ticketry.api.app import create_app
 from ticketry.api.middleware import RequestContextMiddleware, WriteGate
 from ticketry.api.rate_limits import (
@@ -44,7 +44,6 @@ from ticketry.domain.api_tokens.service import create_api_token_for
 from ticketry.domain.users.models import Role, User
 
 API = "/api/v1"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 LIMITS = {
     "rate_limit_enabled": True,
     "rate_limit_general": "5/minute",
@@ -392,14 +391,8 @@ def test_a_refusal_speaks_the_language_of_the_api_at_its_prefix(settings: Settin
 
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
-    """A key prefix of this test's own in the local Redis, emptied afterwards."""
-    prefix = f"ticketry-test-{uuid.uuid4().hex}"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = list(client.scan_iter(match=f"{prefix}:*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    with own_key_prefix() as prefix:
+        yield prefix
 
 
 def test_two_apps_on_one_redis_spend_one_budget(settings: Settings, db: BoundDatabase,
