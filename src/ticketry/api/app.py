@@ -19,6 +19,7 @@ from ticketry.api.rate_limits import RateLimiter, RateLimitMiddleware
 from ticketry.api.v1 import router as v1_router
 from ticketry.config import Settings, get_settings
 from ticketry.db import Database
+from ticketry.domain.attachments.scanning import configured_scanner
 from ticketry.domain.attachments.storage import LocalStorage
 from ticketry.domain.health.service import database_reachable
 
@@ -51,7 +52,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
-    app.state.storage = LocalStorage(settings.storage_path)
+    app.state.storage = LocalStorage(settings.storage_path,
+                                     scanner=configured_scanner(settings.clamav_socket))
     install_problem_handlers(app)
     app.state.write_gate = WriteGate(enabled=database.is_sqlite)
     error_bodies: list[tuple[str, ErrorBody]] = []

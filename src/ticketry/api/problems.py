@@ -26,6 +26,7 @@ PROBLEM_JSON = "application/problem+json"
 _STATUS_BY_ERROR: list[tuple[type[domain.DomainError], int]] = [
     (attachment_errors.FileTooLarge, 413),
     (attachment_errors.UnsupportedFileType, 415),
+    (attachment_errors.ScannerUnavailable, 503),
     (idempotency_errors.IdempotencyKeyReused, 422),
     (domain.NotFound, 404),
     (domain.PermissionDenied, 403),

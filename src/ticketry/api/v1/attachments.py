@@ -73,7 +73,8 @@ def list_attachments(ticket_id: uuid.UUID, actor: ActorDep,
 
 @router.post(
     "/tickets/{ticket_id}/attachments", response_model=AttachmentRead,
-    status_code=status.HTTP_201_CREATED, responses=problems(401, 403, 404, 413, 415, 422),
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(401, 403, 404, 413, 415, 422, 503),
     openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {
         "schema": {"type": "object", "required": ["file"], "properties": {
             "file": {"type": "string", "format": "binary"},
@@ -86,7 +87,10 @@ def list_attachments(ticket_id: uuid.UUID, actor: ActorDep,
 async def upload_attachment(ticket_id: uuid.UUID, request: Request, actor: ActorDep,
                             session: SessionDep, settings: SettingsDep) -> AttachmentRead:
     """Upload one file (`file` form field), streamed to storage; the size limit is enforced as
-    the bytes arrive and the content must match the extension."""
+    the bytes arrive and the content must match the extension. With a virus scanner configured
+    the file is scanned (`virus_scan_status` `clean`); an infected file is refused (422
+    `ATTACHMENT_INFECTED`), and so is every file while the scanner is unreachable (503
+    `EXTERNAL_SERVICE_ERROR`). Without one, `virus_scan_status` is `not_scanned`."""
     await run_in_threadpool(service.ticket_for_upload, session, actor=actor, ticket_id=ticket_id)
     # End the read transaction so no lock is held while the body streams in.
     await run_in_threadpool(session.commit)
@@ -125,6 +129,8 @@ async def upload_attachment(ticket_id: uuid.UUID, request: Request, actor: Actor
         if bad:
             raise ValidationFailed(bad[0]["message"] if len(bad) == 1 else
                                    f"{len(bad)} form fields are invalid", details=bad)
+        # Scanned before the write transaction, so no lock waits on the scanner.
+        await run_in_threadpool(service.scan_upload, files[0], scanner=storage.scanner)
         database = get_database(request)
 
         def store() -> AttachmentRead:

@@ -15,3 +15,16 @@ class UnsupportedFileType(ValidationFailed):
 
 class ContentMismatch(ValidationFailed):
     code = "FILE_CONTENT_MISMATCH"
+
+
+class AttachmentInfected(ValidationFailed):
+    """The virus scanner found something in the file: refused, and its bytes deleted."""
+
+    code = "ATTACHMENT_INFECTED"
+
+
+class ScannerUnavailable(DomainError):
+    """The virus scanner could not check the file (unreachable, too slow, or failing): the file
+    is refused, as an unchecked file is not accepted when a scanner is configured."""
+
+    code = "EXTERNAL_SERVICE_ERROR"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ticketry.db import utcnow
 from ticketry.domain.attachments.errors import (
+    AttachmentInfected,
     AttachmentNotFound,
     ContentMismatch,
     FileTooLarge,
@@ -25,6 +26,7 @@ from ticketry.domain.attachments.filetypes import (
     extension_of,
 )
 from ticketry.domain.attachments.models import Attachment
+from ticketry.domain.attachments.scanning import CLEAN, NOT_SCANNED, Scanner, file_chunks
 from ticketry.domain.attachments.storage import LocalStorage, StagedUpload
 from ticketry.domain.comments.models import Comment
 from ticketry.domain.errors import DomainError, PermissionDenied, ValidationFailed
@@ -35,6 +37,9 @@ from ticketry.domain.queues.service import get_queue_config
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.tickets.service import get_ticket
 from ticketry.domain.users.models import Role, User
+from ticketry.log import get_logger
+
+log = get_logger("ticketry.attachments")
 
 
 def clean_filename(raw: str | None) -> str:
@@ -63,6 +68,31 @@ def storage_key(pattern: str | None, ticket: Ticket, attachment: Attachment, ext
 def ticket_for_upload(session: Session, *, actor: User, ticket_id: uuid.UUID) -> Ticket:
     """Check the actor may attach to this ticket before a single byte is received."""
     return get_ticket(session, actor=actor, ticket_id=ticket_id)
+
+
+def scan_upload(staged: StagedUpload, *, scanner: Scanner | None) -> str:
+    """Scan a received file, once; returns its `virus_scan_status`. An infected file is refused
+    with `AttachmentInfected` and its bytes deleted at once; a scanner that cannot tell raises
+    `ScannerUnavailable` (see `scanning`: we fail closed).
+
+    `add_attachment` calls this for every file; an upload route may call it first, outside its
+    write transaction, so no database lock is held while the scanner reads the file."""
+    if staged.scan_status is not None:
+        return staged.scan_status
+    if scanner is None:
+        staged.scan_status = NOT_SCANNED
+        return NOT_SCANNED
+    staged.finish()
+    verdict = scanner.scan(file_chunks(staged.path))
+    if verdict.infected:
+        staged.discard()
+        log.warning("attachment_infected", filename=staged.filename, size=staged.size,
+                    sha256=staged.sha256, signature=verdict.signature)
+        raise AttachmentInfected(
+            f"the file {staged.filename or ''} was refused: the virus scanner found "
+            f"{verdict.signature} in it", field="file", signature=verdict.signature)
+    staged.scan_status = CLEAN
+    return CLEAN
 
 
 def add_attachment(
@@ -99,13 +129,15 @@ def add_attachment(
     file_type = FILE_TYPES[ext]
     if not content_matches(file_type, staged.head):
         raise ContentMismatch(f"the file's content is not a valid .{ext} file", field="file")
+    # Before anything is written: a refused file leaves no row, no event and no bytes.
+    scan_status = scan_upload(staged, scanner=storage.scanner)
     now = utcnow()
     attachment = Attachment(
         public_id=uuid.uuid4(), ticket_id=ticket.id, uploader_id=actor.id, filename=filename,
         comment_id=comment.id if comment else None,
         content_type=file_type.content_type, size=staged.size, sha256=staged.sha256,
         storage_key="", description=description, is_internal=is_internal,
-        virus_scan_status="not_scanned", created_at=now,
+        virus_scan_status=scan_status, created_at=now,
     )
     attachment.storage_key = storage_key(rules.get("path_pattern"), ticket, attachment, ext, now)
     session.add(attachment)
@@ -123,6 +155,7 @@ def add_attachment(
                                       "filename": filename, "content_type": file_type.content_type,
                                       "size": staged.size, "sha256": staged.sha256,
                                       "is_internal": is_internal,
+                                      "virus_scan_status": scan_status,
                                       "comment_id": str(comment.public_id) if comment else None,
                                       "uploaded_by": user_ref(actor)}})
     session.flush()

@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from ticketry.domain.attachments.errors import FileTooLarge
 from ticketry.domain.attachments.filetypes import SNIFF_BYTES
+from ticketry.domain.attachments.scanning import Scanner
 
 
 class StagedUpload:
@@ -30,6 +31,8 @@ class StagedUpload:
         self.head = b""
         self.filename: str | None = None
         self.declared_content_type: str | None = None
+        # Set once the file has been through the storage's scanner (see scan_upload).
+        self.scan_status: str | None = None
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -69,8 +72,11 @@ class StagedUpload:
 
 
 class LocalStorage:
-    def __init__(self, root: Path) -> None:
+    """Where attachment bytes live; `scanner` (if any) checks every file before it is kept."""
+
+    def __init__(self, root: Path, *, scanner: Scanner | None = None) -> None:
         self.root = root
+        self.scanner = scanner
 
     def stage(self, max_size: int, *, abort_on_overflow: bool = True) -> StagedUpload:
         return StagedUpload(self.root / ".staging", max_size, abort_on_overflow=abort_on_overflow)
