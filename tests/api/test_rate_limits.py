@@ -196,6 +196,22 @@ def test_api_tokens_spend_a_budget_per_token(limited: TestClient, session: Sessi
     assert other.status_code == 200
     assert budget(other) == (5, 4)
     assert limited.get(f"{API}/tickets", headers=bearer(limited, user)).status_code == 200
+    # Requests without credentials from the same address spend a budget of their own.
+    assert spend(limited, 6, "GET", f"{API}/tickets")[-1].status_code == 429
+    assert limited.get(f"{API}/tickets", headers={"X-API-Token": second.secret}).status_code == 200
+
+
+def test_made_up_api_tokens_spend_their_address_budget(limited: TestClient) -> None:
+    """Each made-up token would otherwise bring a budget of its own."""
+    answers = [limited.get(f"{API}/tickets", headers={"X-API-Token": f"tkr_{uuid.uuid4().hex}"})
+               for _ in range(6)]
+
+    assert [r.status_code for r in answers] == [401] * 5 + [429]
+    body = assert_problem(answers[-1], 429, "RATE_LIMIT_EXCEEDED")
+    assert "from this address" in body["detail"]
+    assert budget(answers[-1]) == (5, 0)
+    # Requests without credentials are another budget.
+    assert limited.get(f"{API}/tickets").status_code == 401
 
 
 # --------------------------------------------------------------------------- authentication
@@ -442,6 +458,9 @@ class FlakyRedis:
         if self.calls <= self.failures:
             raise RedisConnectionError("Connection refused")
         return await self.memory.hit(item, *identifiers)
+
+    async def peek(self, item: Any, *identifiers: str) -> Count:
+        return await self.memory.peek(item, *identifiers)
 
     async def close(self) -> None:
         pass

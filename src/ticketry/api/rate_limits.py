@@ -2,9 +2,10 @@
 
 Which requests: the canonical API and the enterprise mount (the other dialects' documents
 promise no limits). Whose budget: the user of a genuine access token (its signature is checked,
-no database query), an API token (by its hash), or else the client address. Login attempts are
-counted per username attempted, so an attack on one account does not lock out the others, and
-per address, more widely, against password spraying; every attempt spends both.
+no database query), an API token (by its hash; tokens the app refuses are also charged to their
+address, or made-up tokens would each bring a fresh budget), or else the client address. Login
+attempts are counted per username attempted, so an attack on one account does not lock out the
+others, and per address, more widely, against password spraying; every attempt spends both.
 
 Counters live in process memory, or in Redis when `TICKETRY_REDIS_URL` is set, so that every
 process spends one budget. When Redis cannot be reached the limits fail open to each process's
@@ -20,8 +21,8 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 from urllib.parse import parse_qsl
 
@@ -78,8 +79,21 @@ class Count:
     per_address: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """A budget a request draws on: a limit (category) and whose budget it is."""
+
+    limit: str
+    key: str
+    per_address: bool = False
+    # Only looked at, not spent (the address's refused API tokens, spent after a 401).
+    spend: bool = True
+
+
 class Counters(Protocol):
     async def hit(self, item: RateLimitItem, *identifiers: str) -> Count: ...
+
+    async def peek(self, item: RateLimitItem, *identifiers: str) -> Count: ...
 
     async def close(self) -> None: ...
 
@@ -94,6 +108,10 @@ class MemoryCounters:
         allowed = self._limiter.hit(item, *identifiers)
         reset, remaining = self._limiter.get_window_stats(item, *identifiers)
         return Count(allowed, item.amount, max(remaining, 0), reset, item)
+
+    async def peek(self, item: RateLimitItem, *identifiers: str) -> Count:
+        reset, remaining = self._limiter.get_window_stats(item, *identifiers)
+        return Count(remaining > 0, item.amount, max(remaining, 0), reset, item)
 
     async def close(self) -> None:
         pass
@@ -126,6 +144,10 @@ class RedisCounters:
         reset, remaining = await self._limiter.get_window_stats(item, *identifiers)
         return Count(allowed, item.amount, max(remaining, 0), reset, item)
 
+    async def peek(self, item: RateLimitItem, *identifiers: str) -> Count:
+        reset, remaining = await self._limiter.get_window_stats(item, *identifiers)
+        return Count(remaining > 0, item.amount, max(remaining, 0), reset, item)
+
     async def close(self) -> None:
         await self._pool.disconnect()
 
@@ -142,10 +164,18 @@ class SharedCounters:
         self._retry_at = 0.0
 
     async def hit(self, item: RateLimitItem, *identifiers: str) -> Count:
+        return await self._count(self.shared.hit, self.fallback.hit, item, identifiers)
+
+    async def peek(self, item: RateLimitItem, *identifiers: str) -> Count:
+        return await self._count(self.shared.peek, self.fallback.peek, item, identifiers)
+
+    async def _count(self, shared: Callable[..., Awaitable[Count]],
+                     fallback: Callable[..., Awaitable[Count]], item: RateLimitItem,
+                     identifiers: tuple[str, ...]) -> Count:
         now = time.monotonic()
         if self.outage_began is None or now >= self._retry_at:
             try:
-                count = await self.shared.hit(item, *identifiers)
+                count = await shared(item, *identifiers)
             except (RedisError, StorageError, OSError) as exc:
                 if self.outage_began is None:
                     self.outage_began = now
@@ -159,7 +189,7 @@ class SharedCounters:
                                 outage_seconds=round(now - self.outage_began, 1))
                     self.outage_began = None
                 return count
-        return await self.fallback.hit(item, *identifiers)
+        return await fallback(item, *identifiers)
 
     async def close(self) -> None:
         await self.shared.close()
@@ -234,17 +264,18 @@ class RateLimiter:
             return "search"
         return "general"
 
-    async def spend(self, charges: Iterable[tuple[str, str, bool]]) -> list[Count]:
-        """Spend one request from each budget (category or limit name, key, per address)."""
-        counts = []
-        for name, key, per_address in charges:
-            item = self.limits[name]
-            count = await self.counters.hit(item, name, key)
-            if per_address:
+    async def spend(self, charges: Iterable[Charge]) -> list[tuple[Charge, Count]]:
+        """Spend one request from each budget charged (or look at it, when not to be spent)."""
+        counted = []
+        for charge in charges:
+            item = self.limits[charge.limit]
+            count = await (self.counters.hit if charge.spend else self.counters.peek)(
+                item, charge.limit, charge.key)
+            if charge.per_address:
                 count = Count(count.allowed, count.limit, count.remaining, count.reset, item,
                               per_address=True)
-            counts.append(count)
-        return counts
+            counted.append((charge, count))
+        return counted
 
 
 def _has_search(query_string: bytes) -> bool:
@@ -252,12 +283,14 @@ def _has_search(query_string: bytes) -> bool:
                for name, value in parse_qsl(query_string.decode("latin-1")))
 
 
-def _binding(counts: list[Count]) -> Count:
-    """The budget a response reports: the refusing one that frees last, else the scarcest."""
-    refused = [c for c in counts if not c.allowed]
+def _binding(counted: list[tuple[Charge, Count]]) -> Count:
+    """The budget a response reports: the refusing one that frees last, else the scarcest of
+    those spent."""
+    refused = [count for _, count in counted if not count.allowed]
     if refused:
         return max(refused, key=lambda c: c.reset)
-    return min(counts, key=lambda c: (c.remaining, c.limit))
+    return min((count for charge, count in counted if charge.spend),
+               key=lambda c: (c.remaining, c.limit))
 
 
 def _headers(count: Count, now: float) -> list[tuple[bytes, bytes]]:
@@ -303,12 +336,20 @@ class RateLimitMiddleware:
             return
         headers = dict(reversed(scope["headers"]))  # a repeated header: the first counts, as in the app
         address = _client_address(scope)
+        refused_tokens: Charge | None = None
         if category == "authentication":
             attempted, receive = await self._attempted_identity(scope, headers, receive, address)
-            charges = [("authentication", attempted, False),
-                       (AUTHENTICATION_PER_ADDRESS, address, True)]
+            charges = [Charge("authentication", attempted),
+                       Charge(AUTHENTICATION_PER_ADDRESS, address, per_address=True)]
         else:
-            charges = [(category, self._requester(headers, address), False)]
+            requester = self._requester(headers, address)
+            charges = [Charge(category, requester)]
+            if requester.startswith("token:"):
+                # Anyone can make up API tokens, each with a fresh budget: the ones the app
+                # refuses are charged to their address, which must have room left for more.
+                refused_tokens = Charge(category, f"refused-tokens:{address}", per_address=True,
+                                        spend=False)
+                charges.append(refused_tokens)
         count = _binding(await self.limiter.spend(charges))
         extra = _headers(count, time.time())
         if not count.allowed:
@@ -318,6 +359,8 @@ class RateLimitMiddleware:
         async def send_with_limits(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", []), *extra]
+                if refused_tokens is not None and message["status"] == 401:
+                    await self.limiter.spend([replace(refused_tokens, spend=True)])
             await send(message)
 
         await self.app(scope, receive, send_with_limits)
