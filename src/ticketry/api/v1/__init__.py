@@ -10,6 +10,7 @@ from ticketry.api.v1 import (
     links,
     notifications,
     queues,
+    reports,
     tickets,
     tokens,
     users,
@@ -28,3 +29,4 @@ router.include_router(webhooks.router)
 router.include_router(notifications.router)
 router.include_router(approvals.router)
 router.include_router(links.router)
+router.include_router(reports.router)

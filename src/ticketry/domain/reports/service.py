@@ -12,6 +12,7 @@ keyset-paginated batches of plain rows.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -58,11 +59,12 @@ def _require_reader(actor: User) -> None:
         raise PermissionDenied("reports are for agents, team leads, managers and administrators")
 
 
-def _scope(session: Session, actor: User, *, queue: str | None,
-           team_codes: Sequence[int] | None) -> Select[tuple[Ticket]]:
-    """The tickets a report counts: visible to the actor, not deleted, in the queue/teams."""
-    return filtered_tickets(session, actor,
-                            TicketFilters(queue=queue, team_codes=list(team_codes or [])))
+def _scope(session: Session, actor: User, *, queue: str | None, team_codes: Sequence[int] | None,
+           team_id: uuid.UUID | None) -> Select[tuple[Ticket]]:
+    """The tickets a report counts: visible to the actor, not deleted, in the queue and teams
+    (by the teams' codes, the enterprise `department_id`, or one team's public id)."""
+    return filtered_tickets(session, actor, TicketFilters(
+        queue=queue, team_codes=list(team_codes or []), team_id=team_id))
 
 
 # --------------------------------------------------------------------------- shared figures
@@ -118,6 +120,7 @@ def signed_percentage(current: float | None, previous: float | None) -> str | No
 def dashboard_metrics(
     session: Session, *, actor: User, period_days: int = 30, team_codes: list[int] | None = None,
     queue: str | None = None, now: datetime | None = None, top: int = TOP_CATEGORIES,
+    team_id: uuid.UUID | None = None,
 ) -> DashboardMetrics:
     """The period is the `period_days` up to `now`, (now - period, now]; the previous period is
     the one of the same length before it. Counts and top categories are of tickets created in
@@ -128,7 +131,7 @@ def dashboard_metrics(
     now = now or utcnow()
     length = timedelta(days=period_days)
     start, previous_start = now - length, now - 2 * length
-    scope = _scope(session, actor, queue=queue, team_codes=team_codes)
+    scope = _scope(session, actor, queue=queue, team_codes=team_codes, team_id=team_id)
 
     current = Ticket.created_at > start
     groups = session.execute(
@@ -226,7 +229,7 @@ def _day_range(start: date, end: date) -> tuple[datetime, datetime]:
 
 def performance_report(
     session: Session, *, actor: User, start: date, end: date, queue: str | None = None,
-    team_codes: list[int] | None = None,
+    team_codes: list[int] | None = None, team_id: uuid.UUID | None = None,
 ) -> PerformanceReport:
     """Per agent (the tickets' assignee) and per team (the tickets' team), over the days from
     `start` to `end` inclusive (UTC): `assigned` counts tickets created in the range that are
@@ -242,7 +245,8 @@ def performance_report(
                func.avg(case((responded, minutes_between(Ticket.first_response_at,
                                                          Ticket.created_at)))),
                with_target, met, rating]
-    scope = _scope(session, actor, queue=queue, team_codes=team_codes).where(or_(created, resolved))
+    scope = _scope(session, actor, queue=queue, team_codes=team_codes,
+                   team_id=team_id).where(or_(created, resolved))
 
     agent_columns = (User.id, User.public_id, User.username, User.full_name, User.email)
     agents = session.execute(
