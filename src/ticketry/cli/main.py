@@ -278,5 +278,69 @@ def import_file(
         console.print(f"  ... and {report.failed - 20} more")
 
 
+@app.command("export")
+def export_file(
+    queue: Annotated[str | None, typer.Option(help="Only this queue's tickets")] = None,
+    format_: Annotated[str | None, typer.Option("--format", help="csv, json or xlsx (default: "
+                                                "from the --output extension, else csv)")]
+    = None,
+    output: Annotated[Path | None, typer.Option(dir_okay=False, help="File to write (default: "
+                                                "standard output)")] = None,
+    status: Annotated[list[str] | None, typer.Option(help="Only tickets in this status "
+                                                     "(repeatable)")] = None,
+    user: Annotated[str | None, typer.Option(help="Export what this user may see (default: "
+                                             "the admin)")] = None,
+) -> None:
+    """Export tickets as CSV, JSON or XLSX, streamed in batches (formulas neutralised)."""
+    import sys
+    from contextlib import nullcontext
+
+    from ticketry.cli.bootstrap import bootstrap
+    from ticketry.domain.errors import DomainError
+    from ticketry.domain.reports.schemas import EXPORT_FORMATS
+    from ticketry.domain.reports.service import export_tickets
+    from ticketry.domain.tickets.schemas import TicketFilters
+    from ticketry.domain.users.service import get_user_by_username
+
+    suffix = output.suffix.lower().lstrip(".") if output else ""
+    fmt = (format_ or (suffix if suffix in EXPORT_FORMATS else "csv")).lower()
+    if fmt not in EXPORT_FORMATS:
+        console.print(f"[red]--format must be one of {', '.join(EXPORT_FORMATS)}[/red]")
+        raise typer.Exit(2)
+    # With the data on standard output, messages go to standard error.
+    messages = Console(stderr=True, soft_wrap=True)
+    settings = get_settings()
+    database = _database()
+    bootstrap(database, settings)
+    partial = output.with_name(output.name + ".part") if output else None
+    written = 0
+    try:
+        with database.unit_of_work(write=False) as session:
+            actor = get_user_by_username(session, user or settings.admin_username)
+            if actor is None:
+                messages.print(f"[red]no user {user or settings.admin_username!r}[/red]")
+                raise typer.Exit(1)
+            statuses = [s.strip() for value in status or [] for s in value.split(",") if s.strip()]
+            export = export_tickets(session, actor=actor, format=fmt,
+                                    filters=TicketFilters(queue=queue, status=statuses))
+            # A file appears under its name only once complete.
+            with partial.open("wb") if partial else nullcontext(sys.stdout.buffer) as sink:
+                for chunk in export.chunks:
+                    sink.write(chunk)
+                    written += len(chunk)
+                sink.flush()
+        if output and partial:
+            partial.replace(output)
+    except DomainError as exc:
+        messages.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+        database.dispose()
+    if output:
+        messages.print(f"exported tickets to {output} ({written} bytes, {fmt})")
+
+
 if __name__ == "__main__":
     app()
