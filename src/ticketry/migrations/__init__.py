@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine
 
+from ticketry.domain.search.index import is_index_table
+
 _HERE = Path(__file__).parent
 
 
@@ -17,6 +19,12 @@ def alembic_config(url: str | None = None) -> Config:
     if url:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+def include_in_comparison(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic `include_name`: what the models describe. The search index (FTS5 or tsvector,
+    per backend; migration 0011) is not a model and stays out of schema comparisons."""
+    return not (type_ == "table" and name is not None and is_index_table(name))
 
 
 def upgrade_to_head(bind: Engine | Connection) -> None:

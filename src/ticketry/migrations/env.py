@@ -6,6 +6,7 @@ from alembic import context
 
 from ticketry.db import Base, create_db_engine
 from ticketry.domain import models  # noqa: F401  (registers every table)
+from ticketry.migrations import include_in_comparison
 
 target_metadata = Base.metadata
 config = context.config
@@ -31,6 +32,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_in_comparison,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -15,6 +15,9 @@ from ticketry.api.v1.responses import problems
 from ticketry.db import utcnow
 from ticketry.domain.errors import ValidationFailed
 from ticketry.domain.history.messages import negotiate_language
+from ticketry.domain.search import service as search_service
+from ticketry.domain.search.cursors import MAX_CURSOR_LENGTH
+from ticketry.domain.search.schemas import DeletedTicketRead, TicketChangesRead, TicketSearch
 from ticketry.domain.tickets import service
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.tickets.schemas import (
@@ -96,8 +99,15 @@ def list_tickets(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=1_000_000,
                                description="Page size; values above 100 are capped")] = 20,
+    cursor: Annotated[str | None, Query(
+        max_length=MAX_CURSOR_LENGTH,
+        description="`next_cursor` of the previous page (instead of `page`), with the same "
+                    "sort_by and order")] = None,
 ) -> RawResponse:
-    """List the tickets the caller may see: filters combine with AND, repeated values with OR."""
+    """List the tickets the caller may see: filters combine with AND, repeated values with OR;
+    `search` is full-text (title, description, comments; every word, the last one as a
+    prefix). Page by number, or follow `next_cursor`: a cursor page starts right after the
+    previous page's last ticket, so tickets created meanwhile neither repeat nor skip rows."""
     filters = TicketFilters(
         queue=queue, status=_split(status_), priority=_split(priority),
         category=_split(category), tags=_split(tags), ticket_type=_split(ticket_type),
@@ -108,12 +118,54 @@ def list_tickets(
         search=search.strip() if search and search.strip() else None,
     )
     size = min(size, MAX_PAGE_SIZE)
-    result = service.list_tickets(session, actor=actor, filters=filters, page=page, size=size,
-                                  sort_by=sort_by, order=order)
+    result = search_service.browse_tickets(session, actor=actor, filters=filters, page=page,
+                                           size=size, sort_by=sort_by, order=order,
+                                           cursor=cursor)
     now = utcnow()
     page_body = TicketPage(items=[ticket_read(t, now) for t in result.items], total=result.total,
-                           page=page, size=size, pages=result.pages)
+                           page=result.page, size=size, pages=result.pages,
+                           next_cursor=result.next_cursor)
     return RawResponse(page_body.model_dump_json(), media_type="application/json")
+
+
+@router.post("/search", response_model=TicketPage, responses=problems(401, 422))
+def search_tickets(body: TicketSearch, actor: ActorDep, session: SessionDep) -> RawResponse:
+    """Full-text search over title, description and comments (internal comments for agents
+    only), ranked, with the list's filters and several sort keys (`relevance` among them;
+    by default relevance with a query, else newest first). Every word must match; the last
+    one also matches as a prefix (`datab` finds "database"); punctuation is never syntax."""
+    result = search_service.search_tickets(session, actor=actor, search=body)
+    now = utcnow()
+    page_body = TicketPage(items=[ticket_read(t, now) for t in result.items], total=result.total,
+                           page=result.page, size=result.size, pages=result.pages)
+    return RawResponse(page_body.model_dump_json(), media_type="application/json")
+
+
+@router.get("/export/incremental", response_model=TicketChangesRead,
+            responses=problems(401, 422))
+def export_ticket_changes(
+    actor: ActorDep, session: SessionDep,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)] = None,
+    size: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> RawResponse:
+    """For clients that keep a copy: the tickets changed since `cursor` (everything without
+    one), oldest change first, at most `size`; `deleted` lists tickets deleted since. Call
+    again with `next_cursor` until `end_of_stream`, then poll with the last `next_cursor`.
+
+    Changes of the last 30 seconds are held back (a settle window): a change carries the time
+    its transaction wrote it but shows only once that transaction commits, so a reader that
+    went straight to the newest rows could pass a change still being committed and never see
+    it. Rows appear once they are older than the window. Tickets removed permanently (a queue
+    that deletes hard) are not reported."""
+    changes = search_service.export_ticket_changes(session, actor=actor, cursor=cursor,
+                                                   size=size)
+    now = utcnow()
+    body = TicketChangesRead(
+        items=[ticket_read(t, now) for t in changes.items],
+        deleted=[DeletedTicketRead(id=t.public_id, key=t.key, deleted_at=t.deleted_at)
+                 for t in changes.deleted if t.deleted_at is not None],
+        next_cursor=changes.next_cursor, end_of_stream=changes.end_of_stream)
+    return RawResponse(body.model_dump_json(), media_type="application/json")
 
 
 @router.post("", response_model=TicketRead, status_code=status.HTTP_201_CREATED,

@@ -242,9 +242,13 @@ class TicketRead(BaseModel):
 class TicketPage(BaseModel):
     items: list[TicketRead]
     total: int
-    page: int
+    # None on a page reached by `cursor`.
+    page: int | None
     size: int
     pages: int
+    # Pass as `cursor` for the page after this one (keyset: stable while rows are added);
+    # None on the last page.
+    next_cursor: str | None = None
 
 
 class HistoryEntryRead(BaseModel):

@@ -31,6 +31,7 @@ from ticketry.domain.history.service import (
 from ticketry.domain.queues.config import QueueConfig, StatusConfig
 from ticketry.domain.queues.models import Queue
 from ticketry.domain.queues.service import find_queue_config, get_queue_config, next_ticket_key
+from ticketry.domain.search.index import text_condition
 from ticketry.domain.sla.service import business_calendar, compute_targets, retarget, track_pause
 from ticketry.domain.text import is_valid_email
 from ticketry.domain.tickets import permissions
@@ -314,10 +315,6 @@ _SORT_COLUMNS: dict[str, Any] = {
 }
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def filtered_tickets(session: Session, actor: User, filters: TicketFilters) -> Select[tuple[Ticket]]:
     stmt = select(Ticket).where(permissions.visible_tickets(actor))
     if not (filters.include_deleted and actor.role_enum is Role.ADMIN):
@@ -383,19 +380,13 @@ def filtered_tickets(session: Session, actor: User, filters: TicketFilters) -> S
     if filters.updated_before is not None:
         stmt = stmt.where(Ticket.updated_at <= filters.updated_before)
     if filters.search:
-        pattern = f"%{_escape_like(filters.search.lower())}%"
-        stmt = stmt.where(or_(func.lower(Ticket.title).like(pattern, escape="\\"),
-                              func.lower(Ticket.description).like(pattern, escape="\\")))
+        # The full-text index (title, description, comments; internal ones only for agents).
+        stmt = stmt.where(text_condition(session, text=filters.search, agent=actor.is_agent))
     return stmt
 
 
-def list_tickets(
-    session: Session, *, actor: User, filters: TicketFilters, page: int = 1, size: int = 20,
-    sort_by: str = "created_at", order: str = "desc", offset: int | None = None,
-) -> TicketListPage:
-    """A page of matching tickets; `offset` (skip/limit APIs) overrides `page`."""
-    stmt = filtered_tickets(session, actor, filters)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+def ticket_sort_column(session: Session, filters: TicketFilters, sort_by: str) -> Any:
+    """The expression a list sorts by (`SortField`); NULLs sort last in either direction."""
     column = _SORT_COLUMNS.get(sort_by)
     if sort_by == "status" and filters.queue is not None:
         # Within one queue, statuses sort in lifecycle order rather than alphabetically.
@@ -405,6 +396,17 @@ def list_tickets(
     if column is None:
         raise ValidationFailed(f"cannot sort by {sort_by!r}; allowed: {', '.join(_SORT_COLUMNS)}",
                                field="sort_by")
+    return column
+
+
+def list_tickets(
+    session: Session, *, actor: User, filters: TicketFilters, page: int = 1, size: int = 20,
+    sort_by: str = "created_at", order: str = "desc", offset: int | None = None,
+) -> TicketListPage:
+    """A page of matching tickets; `offset` (skip/limit APIs) overrides `page`."""
+    stmt = filtered_tickets(session, actor, filters)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    column = ticket_sort_column(session, filters, sort_by)
     descending = order.lower() == "desc"
     ordering = [column.desc().nulls_last() if descending else column.asc().nulls_last(),
                 Ticket.id.desc() if descending else Ticket.id.asc()]

@@ -1,0 +1,144 @@
+"""The index follows every write, in the writer's transaction: tickets created, edited and
+deleted (softly and for good), comments added, edited, made internal and deleted, and bulk
+imports."""
+
+from __future__ import annotations
+
+import io
+
+from sqlalchemy.orm import Session
+
+from tests.domain.search.results import comment, found
+from tests.factories import make_ticket
+from ticketry.domain.comments.schemas import CommentUpdate
+from ticketry.domain.comments.service import delete_comment, update_comment
+from ticketry.domain.imports.parsers import iter_rows
+from ticketry.domain.imports.service import import_tickets
+from ticketry.domain.tickets.schemas import TicketPatch, TicketReplace
+from ticketry.domain.tickets.service import change_status, delete_ticket, update_ticket
+from ticketry.domain.users.models import User
+
+
+def test_a_new_ticket_is_found_at_once(session: Session, requester: User) -> None:
+    make_ticket(session, requester, title="Projector flickers", description="Room 4.")
+
+    assert found(session, requester, "projector") == ["Projector flickers"]
+    assert found(session, requester, "room") == ["Projector flickers"]
+
+
+def test_an_edited_title_or_description_is_found_by_its_new_words_only(
+        session: Session, requester: User, admin: User) -> None:
+    ticket = make_ticket(session, requester, title="Projector flickers", description="Room 4.")
+
+    update_ticket(session, actor=admin, ticket_id=ticket.public_id,
+                  data=TicketPatch(title="Beamer flickers"))
+    assert found(session, requester, "projector") == []
+    assert found(session, requester, "beamer") == ["Beamer flickers"]
+
+    update_ticket(session, actor=admin, ticket_id=ticket.public_id,
+                  data=TicketReplace(title="Beamer flickers", description="Auditorium."))
+    assert found(session, requester, "room") == []
+    assert found(session, requester, "auditorium") == ["Beamer flickers"]
+
+
+def test_a_change_that_leaves_the_text_alone_keeps_the_ticket_findable(
+        session: Session, requester: User, admin: User) -> None:
+    ticket = make_ticket(session, requester, title="Projector flickers", description="Room 4.")
+    comment(session, admin, ticket, "Ordered a new lamp.")
+
+    change_status(session, actor=admin, ticket_id=ticket.public_id, status="IN_PROGRESS")
+    update_ticket(session, actor=admin, ticket_id=ticket.public_id,
+                  data=TicketPatch(priority="P1", tags=["av"]))
+
+    assert found(session, requester, "lamp") == ["Projector flickers"]
+
+
+def test_a_deleted_ticket_is_no_longer_found(session: Session, requester: User,
+                                             admin: User) -> None:
+    ticket = make_ticket(session, requester, title="Projector flickers", description="Room 4.")
+    comment(session, admin, ticket, "Ordered a new lamp.")
+
+    delete_ticket(session, actor=admin, ticket_id=ticket.public_id)
+
+    assert found(session, admin, "projector") == []
+    assert found(session, admin, "lamp") == []
+
+
+def test_a_ticket_deleted_for_good_leaves_the_index_with_its_comments(
+        session: Session, requester: User, admin: User) -> None:
+    ticket = make_ticket(session, requester, queue="support", title="Refund request",
+                         description="Charged twice for the annual plan.")
+    comment(session, admin, ticket, "Refund issued through the gateway.")
+
+    delete_ticket(session, actor=admin, ticket_id=ticket.public_id)
+
+    assert found(session, admin, "refund") == []
+    assert found(session, admin, "gateway") == []
+
+
+def test_comments_are_found_once_added_by_their_new_text_once_edited_and_not_once_deleted(
+        session: Session, requester: User, engineer: User) -> None:
+    ticket = make_ticket(session, requester, title="Wifi weak", description="Third floor.")
+
+    note = comment(session, engineer, ticket, "Moved the access point.")
+    assert found(session, requester, "access point") == ["Wifi weak"]
+
+    update_comment(session, actor=engineer, comment_id=note.public_id,
+                   data=CommentUpdate(content="Added a repeater."))
+    assert found(session, requester, "access point") == []
+    assert found(session, requester, "repeater") == ["Wifi weak"]
+
+    delete_comment(session, actor=engineer, comment_id=note.public_id)
+    assert found(session, requester, "repeater") == []
+    assert found(session, requester, "wifi") == ["Wifi weak"]
+
+
+def test_a_comment_made_internal_stops_matching_for_the_requester_and_back(
+        session: Session, requester: User, engineer: User) -> None:
+    ticket = make_ticket(session, requester, title="Wifi weak", description="Third floor.")
+    note = comment(session, engineer, ticket, "The landlord owns the router.")
+
+    update_comment(session, actor=engineer, comment_id=note.public_id,
+                   data=CommentUpdate(content="The landlord owns the router.", is_internal=True))
+    assert found(session, requester, "landlord") == []
+    assert found(session, engineer, "landlord") == ["Wifi weak"]
+
+    update_comment(session, actor=engineer, comment_id=note.public_id,
+                   data=CommentUpdate(content="The landlord owns the router.", is_internal=False))
+    assert found(session, requester, "landlord") == ["Wifi weak"]
+
+
+def test_deleting_the_only_internal_comment_leaves_the_public_text_findable(
+        session: Session, requester: User, engineer: User) -> None:
+    ticket = make_ticket(session, requester, title="Wifi weak", description="Third floor.")
+    comment(session, engineer, ticket, "Public reply about channels.")
+    note = comment(session, engineer, ticket, "Internal: landlord dispute.", internal=True)
+
+    delete_comment(session, actor=engineer, comment_id=note.public_id)
+
+    assert found(session, engineer, "landlord") == []
+    assert found(session, engineer, "channels") == ["Wifi weak"]
+    assert found(session, requester, "channels") == ["Wifi weak"]
+
+
+def test_bulk_imported_tickets_are_found(session: Session, engineer: User) -> None:
+    rows = ("customer_id,customer_email,customer_name,subject,description,category,priority,status\n"
+            "C1,c1@example.com,Ann,Invoice missing,The March invoice never arrived,billing_question,low,new\n"
+            "C2,c2@example.com,Bob,Login loop,Redirected back to the login page,bug_report,high,new\n")
+
+    report = import_tickets(session, actor=engineer, queue_key="support",
+                            rows=iter_rows(io.BytesIO(rows.encode()), "csv"),
+                            checkpoint=session.flush)
+
+    assert report.successful == 2
+    assert found(session, engineer, "invoice") == ["Invoice missing"]
+    assert found(session, engineer, "redirected") == ["Login loop"]
+
+
+def test_a_rolled_back_write_leaves_no_trace_in_the_index(session: Session,
+                                                          requester: User) -> None:
+    savepoint = session.begin_nested()
+    make_ticket(session, requester, title="Phantom ticket", description="Never committed.")
+    savepoint.rollback()
+
+    assert found(session, requester, "phantom") == []
