@@ -61,31 +61,20 @@ Ops = TypeVar("Ops")
 
 
 class AsyncTicketSystemClient:
-    """A client of a Ticketry server's canonical API (`/api/v1`).
+    """The asynchronous client of a Ticketry server's canonical API (`/api/v1`): the
+    resources and methods of `TicketSystemClient`, awaited; `async with` closes it.
 
     ```python
-    client = AsyncTicketSystemClient(base_url="http://127.0.0.1:8000", api_key="tkr_...")
-    auth = await client.auth.login("john.doe", "password123")
-    client.set_token(auth.access_token)
-    ticket = await client.tickets.create({"title": "Server Issue", "description": "Slow"})
+    async with AsyncTicketSystemClient(base_url="http://127.0.0.1:8000") as client:
+        auth = await client.auth.login("john.doe", "password123")
+        client.set_token(auth.access_token)
+        ticket = await client.tickets.create({"title": "Server Issue", "description": "Slow"})
+        async for ticket in client.tickets.iterate(status="OPEN"):
+            ...
     ```
 
-    - `base_url`: the server's address (`/api/v1` is added unless it is already there).
-    - `api_key`: a Ticketry API token (`ticketry api-tokens --create`), sent as
-      `X-API-Token`. Once `set_token()` gives a session's access token, that is sent instead
-      (`Authorization: Bearer`); `set_token(None)` returns to the API key.
-    - `queue`: the queue the client works in: new tickets go there, and ticket listings,
-      searches, pending approvals, reports and exports are limited to it unless a call names
-      another. `None` (the default here) files tickets in the server's default queue and lists
-      every queue the caller may see. (`ticket_system_sdk.TicketSystemClient`, the enterprise
-      document's SDK, works in the `enterprise` queue by default.)
-    - `timeout`, `headers`, `transport`: passed to the `httpx.AsyncClient` the SDK creates; or give
-      your own `http_client` (closing it stays your job).
-
-    Results are typed objects (`ticketry.sdk.models`); error answers raise `ApiError`
-    subclasses (`NotFoundError`, `UnprocessableEntityError`, `RateLimitError`, ...).
-    The enterprise document's names are understood where they map onto the canonical API:
-    `department_id` (a team's number) becomes `team_id`, `due_date` becomes `due_at`."""
+    The options are `TicketSystemClient`'s (`api_key`, `token`, `queue`, `timeout`,
+    `headers`), with an `httpx.AsyncBaseTransport` or `httpx.AsyncClient` of your own."""
 
     def __init__(self, base_url: str = DEFAULT_BASE_URL, api_key: str | None = None, *,
                  token: str | None = None, queue: str | None = None,
