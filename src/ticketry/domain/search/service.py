@@ -119,7 +119,8 @@ def _position_value(column: Any, raw: Any) -> Any:
     """The cursor's sort value as the column's type, or InvalidCursor."""
     if raw is None:
         return None
-    kind = column.type.python_type
+    # UTCDateTime (a TypeDecorator) answers for its implementation's type.
+    kind = getattr(column.type, "impl", column.type).python_type
     if kind is datetime and isinstance(raw, str):
         try:
             value = datetime.fromisoformat(raw)
