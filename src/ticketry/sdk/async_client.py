@@ -29,6 +29,7 @@ from ticketry.sdk.models import (
     PerformanceReport,
     Team,
     Ticket,
+    TicketChanges,
     TokenPair,
     User,
     Webhook,
@@ -215,15 +216,28 @@ class TicketResource(Resource[TicketOperations]):
 
     async def iterate(self, *, size: int = 100,
                       **filters: Unpack[TicketFilters]) -> AsyncIterator[Ticket]:
-        """Every matching ticket, fetching page after page as the iteration goes."""
+        """Every matching ticket, fetching page after page as the iteration goes (by cursor
+        where the server offers one, so that tickets added meanwhile are neither repeated
+        nor skipped)."""
+        result = await self.list(page=1, size=size, **filters)
         page = 1
         while True:
-            result = await self.list(page=page, size=size, **filters)
             for ticket in result.items:
                 yield ticket
             if not result.items or not result.has_next:
                 return
-            page += 1
+            if result.next_cursor is not None:
+                following = filters.copy()
+                following["cursor"] = result.next_cursor
+                result = await self.list(size=size, **following)
+            else:
+                page += 1
+                result = await self.list(page=page, size=size, **filters)
+
+    async def changes(self, cursor: str | None = None, *, size: int = 100) -> TicketChanges:
+        """Tickets changed (and deleted) since `cursor` (from the start without one), oldest
+        change first: for clients that keep a copy in sync. Continue from `next_cursor`."""
+        return await self._run(self._ops.changes(cursor, size))
 
     async def search(self, query: str | None = None, *, filters: Mapping[str, Any] | None = None,
                sort: Sequence[SortSpec] | str | None = None, page: int = 1,
@@ -377,20 +391,26 @@ class WebhookResource(Resource[WebhookOperations]):
 
 
 class ReportResource(Resource[ReportOperations]):
-    async def dashboard(self, period: str | int = "30d", *, department_id: int | None = None,
+    async def dashboard(self, period: str | int = "30d", *,
+                  department_id: int | Sequence[int] | None = None, team_id: Id | None = None,
                   queue: str | None = None) -> Dashboard:
-        """Metrics of the last `period` (`7d`, `30d`, `12w`, `6m`, `1y`, or a number of days)
-        with trends against the period before."""
-        return await self._run(self._ops.dashboard(period, department_id, queue))
+        """Metrics of the tickets created in the last `period` (`7d`, `30d`, `12w`, `6m`,
+        `1y`, or a number of days), with trends against the period before (agents only)."""
+        return await self._run(self._ops.dashboard(period, department_id, team_id, queue))
 
-    async def performance(self, start_date: date | str, end_date: date | str, *,
-                    department_id: int | None = None,
-                    queue: str | None = None) -> PerformanceReport:
-        """Per agent and per team over a date range."""
-        return await self._run(self._ops.performance(start_date, end_date, department_id, queue))
+    async def performance(self, start_date: date | str | None = None,
+                    end_date: date | str | None = None, *,
+                    department_id: int | Sequence[int] | None = None,
+                    team_id: Id | None = None, queue: str | None = None) -> PerformanceReport:
+        """Per agent and per team over a date range (default: the last 30 days)."""
+        return await self._run(self._ops.performance(start_date, end_date, department_id, team_id,
+                                              queue))
 
-    async def export(self, destination: Destination, *, format: str = "csv", type: str = "tickets",
-               filters: Mapping[str, Any] | None = None) -> DownloadedFile:
+    async def export(self, destination: Destination, *, format: str = "csv",
+               type: str = "tickets", filters: Mapping[str, Any] | None = None,
+               columns: Sequence[str] | None = None) -> DownloadedFile:
         """Stream an export (`csv`, `json` or `xlsx`) into `destination` (a binary file
-        object, or a path to create); `filters` take the canonical filter names."""
-        return await self._run(self._ops.export(destination, format, type, filters))
+        object, or a path to create). `filters` take the canonical filter names
+        (`{"status": "resolved", "created_after": "2023-11-01"}`); `columns` choose and
+        order the columns."""
+        return await self._run(self._ops.export(destination, format, type, filters, columns))

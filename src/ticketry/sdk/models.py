@@ -386,14 +386,17 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a listing. Iterating a page gives its items; `total` counts every match."""
+    """One page of a listing. Iterating a page gives its items; `total` counts every match.
+
+    Listings that page by cursor (the canonical ticket list) give `next_cursor`, the way to the
+    next page that neither repeats nor skips tickets while others are added (`page` is None
+    for a page reached by cursor); `None` there means this is the last page."""
 
     items: list[T]
     total: int
-    page: int
+    page: int | None
     size: int
     pages: int
-    # Where the next page starts, for listings that page by cursor.
     next_cursor: str | None = None
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
@@ -408,17 +411,37 @@ class Page(Generic[T]):
 
     @property
     def has_next(self) -> bool:
-        return self.next_cursor is not None or self.page < self.pages
+        if self.next_cursor is not None:
+            return True
+        return self.page is not None and self.page < self.pages
 
     @classmethod
     def parse(cls, body: dict[str, Any], item: Callable[[Any], T]) -> Page[T]:
         known = {"items", "total", "page", "size", "pages", "next_cursor"}
         items = [item(raw) for raw in body.get("items", [])]
-        size = int(body.get("size", len(items)) or 0)
+        size = int(body.get("size") or len(items))
         total = int(body.get("total", len(items)))
         pages = body.get("pages")
         if pages is None:
             pages = (total + size - 1) // size if size else 0
-        return cls(items=items, total=total, page=int(body.get("page", 1)), size=size,
-                   pages=int(pages), next_cursor=body.get("next_cursor"),
+        page = body.get("page", 1)
+        return cls(items=items, total=total, page=int(page) if page is not None else None,
+                   size=size, pages=int(pages), next_cursor=body.get("next_cursor"),
                    extra={k: v for k, v in body.items() if k not in known})
+
+
+class DeletedTicket(ApiModel):
+    id: uuid.UUID
+    key: str
+    deleted_at: datetime | None = None
+
+
+class TicketChanges(ApiModel):
+    """One step of the incremental export: tickets changed since the cursor (oldest change
+    first) and those deleted since. Keep `next_cursor` to continue from; `end_of_stream` says
+    there is nothing more for now."""
+
+    items: list[Ticket] = Field(default_factory=list)
+    deleted: list[DeletedTicket] = Field(default_factory=list)
+    next_cursor: str
+    end_of_stream: bool

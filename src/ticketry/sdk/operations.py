@@ -42,6 +42,7 @@ from ticketry.sdk.models import (
     PerformanceReport,
     Team,
     Ticket,
+    TicketChanges,
     TokenPair,
     User,
     Webhook,
@@ -285,11 +286,33 @@ def sort_keys(sort: Sequence[SortSpec] | str | None) -> list[dict[str, str]] | N
             descending = spec.startswith("-")
             keys.append({"field": spec.lstrip("-+"), "order": "desc" if descending else "asc"})
         elif isinstance(spec, Mapping):
-            keys.append({"field": str(spec["field"]), "order": str(spec.get("order", "asc"))})
+            # Without an order the server's default applies.
+            keys.append({k: str(v) for k, v in spec.items() if k in ("field", "order")})
         else:
             field, order = spec
             keys.append({"field": field, "order": order})
     return keys
+
+
+def filter_object(filters: Mapping[str, Any] | None, queue: str | None) -> dict[str, Any]:
+    """Filters as a JSON object of the canonical filter names (search, export): one value of a
+    list filter becomes a list, the enterprise document's `departments` / `department_id`
+    numbers become `team_codes`, and the client's queue applies unless one is named."""
+    shaped = dict(filters or {})
+    codes: list[Any] = []
+    for name in ("departments", "department_id"):
+        value = shaped.pop(name, None)
+        if value is not None:
+            codes.extend(value if isinstance(value, list | tuple) else [value])
+    if codes:
+        shaped["team_codes"] = [*shaped.get("team_codes", []), *codes]
+    for name in _LIST_FILTERS:
+        if isinstance(shaped.get(name), str):
+            shaped[name] = [shaped[name]]
+    if queue and "queue" not in shaped:
+        shaped["queue"] = queue
+    result: dict[str, Any] = jsonable(shaped)
+    return result
 
 
 # ------------------------------------------------------------------------------ resources
@@ -395,26 +418,19 @@ class TicketOperations(Operations):
                size: int) -> Plan[Page[Ticket]]:
         """`POST /tickets/search`: `filters` take the canonical filter names; the enterprise
         document's `departments` / `department_id` (numbers) are sent as `team_codes`."""
-        shaped = dict(filters or {})
-        codes: list[int] = []
-        for name in ("departments", "department_id"):
-            value = shaped.pop(name, None)
-            if value is not None:
-                codes.extend(value if isinstance(value, list | tuple) else [value])
-        if codes:
-            shaped["team_codes"] = [*shaped.get("team_codes", []), *codes]
-        for name in _LIST_FILTERS:
-            if isinstance(shaped.get(name), str):
-                shaped[name] = [shaped[name]]
-        if self.state.queue and "queue" not in shaped:
-            shaped["queue"] = self.state.queue
-        body: dict[str, Any] = {"query": query_text, "filters": jsonable(shaped),
+        shaped = filter_object(filters, self.state.queue)
+        body: dict[str, Any] = {"query": query_text, "filters": shaped,
                                 "page": page, "size": size}
         keys = sort_keys(sort)
         if keys is not None:
             body["sort"] = keys
         response = yield Call("POST", "/tickets/search", json=body)
         return parse_page(Ticket, response)
+
+    def changes(self, cursor: str | None, size: int) -> Plan[TicketChanges]:
+        response = yield Call("GET", "/tickets/export/incremental",
+                              params=query(cursor=cursor, size=size))
+        return parse(TicketChanges, response)
 
     def update(self, ticket_id: Id, data: Mapping[str, Any] | None, fields: Mapping[str, Any],
                expected_version: int | None, *, replace: bool = False) -> Plan[Ticket]:
@@ -619,30 +635,29 @@ class WebhookOperations(Operations):
 
 
 class ReportOperations(Operations):
-    def dashboard(self, period: str | int, department_id: int | None,
-                  queue: str | None) -> Plan[Dashboard]:
+    def dashboard(self, period: str | int, department_id: int | Sequence[int] | None,
+                  team_id: Id | None, queue: str | None) -> Plan[Dashboard]:
         response = yield Call("GET", "/reports/dashboard", params=query(
             period=f"{period}d" if isinstance(period, int) else period,
-            department_id=department_id, queue=queue or self.state.queue))
+            team_code=department_id, team_id=team_id, queue=queue or self.state.queue))
         return parse(Dashboard, response)
 
-    def performance(self, start_date: date | str, end_date: date | str,
-                    department_id: int | None, queue: str | None) -> Plan[PerformanceReport]:
+    def performance(self, start_date: date | str | None, end_date: date | str | None,
+                    department_id: int | Sequence[int] | None, team_id: Id | None,
+                    queue: str | None) -> Plan[PerformanceReport]:
         response = yield Call("GET", "/reports/performance", params=query(
-            start_date=start_date, end_date=end_date, department_id=department_id,
+            start_date=start_date, end_date=end_date, team_code=department_id, team_id=team_id,
             queue=queue or self.state.queue))
         return parse(PerformanceReport, response)
 
     def export(self, destination: Destination, format: str, type: str,
-               filters: Mapping[str, Any] | None) -> Plan[DownloadedFile]:
-        shaped = dict(filters or {})
-        if self.state.queue and "queue" not in shaped:
-            shaped["queue"] = self.state.queue
-        params = query(type=type, format=format)
+               filters: Mapping[str, Any] | None,
+               columns: Sequence[str] | None) -> Plan[DownloadedFile]:
+        shaped = filter_object(filters, self.state.queue)
+        params = query(type=type, format=format, columns=columns)
         if shaped:
-            params.append(("filters", orjson.dumps(jsonable(shaped)).decode()))
+            params.append(("filters", orjson.dumps(shaped).decode()))
         with download_target(destination) as target:
             writer = CountingWriter(target)
-            response = yield Call("GET", "/reports/export", params=params,
-                                  sink=writer)
+            response = yield Call("GET", "/reports/export", params=params, sink=writer)
         return downloaded(response, writer)
