@@ -138,6 +138,10 @@ METRIC_FIELDS = frozenset({"total_tickets", "open_tickets", "in_progress_tickets
 TREND_FIELDS = frozenset({"ticket_volume_trend", "resolution_time_trend", "satisfaction_trend"})
 WEBHOOK_PAYLOAD_FIELDS = frozenset({"event", "timestamp", "data", "webhook_id"})
 
+# "Error Codes", the table.
+ERROR_CODES = ("VALIDATION_ERROR", "AUTHENTICATION_REQUIRED", "PERMISSION_DENIED",
+               "RESOURCE_NOT_FOUND", "DUPLICATE_RESOURCE", "BUSINESS_RULE_VIOLATION",
+               "RATE_LIMIT_EXCEEDED", "EXTERNAL_SERVICE_ERROR")
 STATUSES = ("open", "in_progress", "pending_approval", "resolved", "closed")
 PRIORITIES = ("low", "medium", "high", "critical")
 TICKET_TYPES = ("incident", "request", "problem", "change")
@@ -308,7 +312,7 @@ def list_tickets(client: TestClient, actor: Actor, **params: Any) -> dict[str, A
 
 
 def listed_ids(client: TestClient, actor: Actor, **params: Any) -> set[int]:
-    return {t["id"] for t in list_tickets(client, actor, size=100, **params)["items"]}
+    return {t["id"] for t in list_tickets(client, actor, **{"size": 100, **params})["items"]}
 
 
 def pending_approvals(client: TestClient, actor: Actor, **params: Any) -> list[dict[str, Any]]:

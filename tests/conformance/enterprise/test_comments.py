@@ -20,6 +20,9 @@ from tests.conformance.enterprise.support import (
     create_ticket,
     parse_utc,
 )
+from tests.conftest import BoundDatabase
+from tests.domain.webhooks.receiver import drain
+from ticketry.config import Settings
 from ticketry.domain.users.models import Role
 
 
@@ -74,6 +77,21 @@ def test_a_mention_in_the_text_counts_and_unknown_names_are_left_out(
     comment = _add(client, manager, ticket["id"], content="@john.doe please check",
                    mentions=["@nobody.here"])
     assert comment["mentions"] == [john.id]
+
+
+def test_the_mentioned_are_notified(client: TestClient, user: Actor, manager: Actor,
+                                   make_actor: ActorFactory, db: BoundDatabase,
+                                   settings: Settings) -> None:
+    """"Collaboration: Real-time comments, mentions, and notifications"."""
+    admin = make_actor(Role.ADMIN, username="admin")
+    ticket = create_ticket(client, user)
+    _add(client, manager, ticket["id"], **{**COMMENT_EXAMPLE, "attachments": []})
+
+    drain(db, settings)
+
+    inbox = client.get("/api/v1/notifications", headers=admin.headers).json()["items"]
+    assert [n["kind"] for n in inbox] == ["mentioned"]
+    assert inbox[0]["ticket"]["key"] == ticket["ticket_number"]
 
 
 def test_a_user_comments_on_their_own_ticket(client: TestClient, user: Actor) -> None:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from tests.conformance.enterprise.conftest import app_with
 from tests.conformance.enterprise.support import (
     EP,
+    ERROR_CODES,
     Actor,
     approval_of,
     assert_error,
@@ -131,6 +132,19 @@ def test_resource_not_found_is_404(client: TestClient, admin: Actor, method: str
         body = {"action": "approve"}
     assert_error(client.request(method, f"{EP}{path}", headers=admin.headers, json=body), 404,
                  "RESOURCE_NOT_FOUND")
+
+
+@pytest.mark.parametrize(("method", "path"), [("PUT", "/tickets/1"), ("DELETE", "/tickets"),
+                                              ("GET", "/auth/login")])
+def test_a_method_a_path_does_not_take_is_answered_in_the_error_envelope(
+        client: TestClient, admin: Actor, method: str, path: str) -> None:
+    """The document lists no 405 and no code for it: whatever the answer, it is the error
+    envelope with one of the document's codes."""
+    response = client.request(method, f"{EP}{path}", headers=admin.headers)
+    assert response.status_code in (404, 405), response.text
+    code = response.json()["error"]["code"]
+    assert code in ERROR_CODES
+    assert_error(response, response.status_code, code)
 
 
 def test_a_ticket_one_may_not_see_is_not_found(client: TestClient, user: Actor,

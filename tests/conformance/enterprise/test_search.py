@@ -103,6 +103,18 @@ def test_search_reads_titles_descriptions_and_comments(client: TestClient, manag
     assert found("nothing-like-this") == set()
 
 
+def test_without_a_sort_the_best_match_comes_first(client: TestClient, user: Actor,
+                                                  manager: Actor) -> None:
+    """Full-text search "with ranking": a ticket about the words outranks one that mentions
+    them once in a comment, whatever their age."""
+    about = create_ticket(client, user, title="Printer offline",
+                          description="The printer on floor 2 is offline; printer queue stuck")["id"]
+    passing = create_ticket(client, user, title="New starter", description="Laptop and badge")["id"]
+    _comment(client, manager, passing, "The printer is offline too, by the way")
+    items = _search(client, manager, {"query": "printer offline"})["items"]
+    assert [t["id"] for t in items] == [about, passing]
+
+
 def test_the_list_search_uses_the_same_engine(client: TestClient, manager: Actor,
                                               tickets: dict[str, int]) -> None:
     """GET /tickets?search=...: "Full-text search query" (comments included)."""

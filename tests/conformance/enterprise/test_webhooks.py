@@ -125,7 +125,7 @@ def test_each_documented_event_is_sent(local_client: TestClient, local_settings:
     approval = approval_of(local_client, manager, ticket["id"])
     assert_success(local_client.post(f"{EP}/approvals/{approval['id']}/action",
                                      headers=manager.headers, json={"action": "approve"}))
-    update_ticket(local_client, manager, ticket["id"], assigned_to_id=agent.id, priority="high")
+    update_ticket(local_client, manager, ticket["id"], assigned_to_id=agent.id, priority="low")
     update_ticket(local_client, manager, ticket["id"], status="in_progress")
     assert_success(local_client.post(f"{EP}/comments/ticket/{ticket['id']}", headers=user.headers,
                                      json={"content": "Thanks"}), 201)
