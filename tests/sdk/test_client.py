@@ -100,7 +100,8 @@ def test_create_get_update_and_delete_a_ticket(sdk: TicketSystemClient) -> None:
     fetched = sdk.tickets.get(ticket.id)
     assert fetched.key == ticket.key == fetched.ticket_number
 
-    changed = sdk.tickets.update(ticket.id, priority="P1", expected_version=fetched.version)
+    changed = sdk.tickets.update(str(ticket.id).upper(), priority="P1",
+                                 expected_version=fetched.version)
     assert changed.priority == "P1"
     assert changed.version > fetched.version
     with pytest.raises(PreconditionFailedError):

@@ -49,7 +49,7 @@ from ticketry.sdk.operations import (
     ReportOperations,
     SortSpec,
     TeamOperations,
-    TicketFilters,
+    TicketListFilters,
     TicketOperations,
     Values,
     WebhookOperations,
@@ -219,12 +219,12 @@ class TicketResource(Resource[TicketOperations]):
         return self._run(self._ops.get(ticket_id))
 
     def list(self, *, page: int = 1, size: int = 20,
-             **filters: Unpack[TicketFilters]) -> Page[Ticket]:
+             **filters: Unpack[TicketListFilters]) -> Page[Ticket]:
         """One page of the tickets the caller may see (`.items`, `.total`, `.pages`;
         iterating the page gives its tickets)."""
         return self._run(self._ops.list(page, size, filters))
 
-    def iterate(self, *, size: int = 100, **filters: Unpack[TicketFilters]) -> Iterator[Ticket]:
+    def iterate(self, *, size: int = 100, **filters: Unpack[TicketListFilters]) -> Iterator[Ticket]:
         """Every matching ticket, fetching page after page as the iteration goes (by cursor
         where the server offers one, so that tickets added meanwhile are neither repeated
         nor skipped)."""

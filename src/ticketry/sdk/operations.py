@@ -103,7 +103,7 @@ class ClientState:
         return {}
 
 
-class TicketFilters(TypedDict, total=False):
+class TicketListFilters(TypedDict, total=False):
     """Filters of `tickets.list` (the canonical list's query parameters). List-valued filters
     take one value or several (any of them matches); filters combine with AND."""
 
@@ -182,6 +182,17 @@ def query(**values: Any) -> list[tuple[str, str]]:
 
 def idempotency(key: str | None) -> dict[str, str]:
     return {"Idempotency-Key": key} if key else {}
+
+
+def if_match(ticket_id: Id, version: int | None) -> dict[str, str]:
+    """The ETag the server gives a ticket's version (`"<id>.<version>"`)."""
+    if version is None:
+        return {}
+    try:
+        canonical = str(uuid.UUID(str(ticket_id)))
+    except ValueError:
+        canonical = str(ticket_id)
+    return {"If-Match": f'"{canonical}.{version}"'}
 
 
 def parse(model: type[T], response: httpx.Response) -> T:
@@ -400,7 +411,7 @@ class TicketOperations(Operations):
         response = yield Call("GET", f"/tickets/{segment(ticket_id)}")
         return parse(Ticket, response)
 
-    def list(self, page: int, size: int, filters: TicketFilters) -> Plan[Page[Ticket]]:
+    def list(self, page: int, size: int, filters: TicketListFilters) -> Plan[Page[Ticket]]:
         values: dict[str, Any] = dict(filters)
         values.setdefault("queue", self.state.queue)
         code = values.pop("department_id", None)
@@ -408,8 +419,6 @@ class TicketOperations(Operations):
             if values.get("team_id") is not None:
                 raise ValueError("give department_id or team_id, not both")
             values["team_id"] = (yield from self.teams.by_code(code)).id
-        values = {k: ([v] if isinstance(v, str) else v) if k in _LIST_FILTERS else v
-                  for k, v in values.items()}
         response = yield Call("GET", "/tickets", params=query(**values, page=page, size=size))
         return parse_page(Ticket, response)
 
@@ -435,8 +444,7 @@ class TicketOperations(Operations):
     def update(self, ticket_id: Id, data: Mapping[str, Any] | None, fields: Mapping[str, Any],
                expected_version: int | None, *, replace: bool = False) -> Plan[Ticket]:
         body = yield from self._body(data, fields)
-        headers = ({"If-Match": f'"{ticket_id}.{expected_version}"'}
-                   if expected_version is not None else {})
+        headers = if_match(ticket_id, expected_version)
         response = yield Call("PUT" if replace else "PATCH", f"/tickets/{segment(ticket_id)}",
                               json=body, headers=headers)
         return parse(Ticket, response)
@@ -447,8 +455,7 @@ class TicketOperations(Operations):
     def change_status(self, ticket_id: Id, status: str, notes: str | None,
                       resolution_notes: str | None,
                       expected_version: int | None) -> Plan[Ticket]:
-        headers = ({"If-Match": f'"{ticket_id}.{expected_version}"'}
-                   if expected_version is not None else {})
+        headers = if_match(ticket_id, expected_version)
         body = {"status": status, "notes": notes, "resolution_notes": resolution_notes}
         response = yield Call("PATCH", f"/tickets/{segment(ticket_id)}/status",
                               json={k: v for k, v in body.items() if v is not None},
@@ -456,7 +463,7 @@ class TicketOperations(Operations):
         return parse(Ticket, response)
 
     def assign(self, ticket_id: Id, assignee_id: Id | None, notes: str | None) -> Plan[Ticket]:
-        body: dict[str, Any] = {"assignee_id": str(assignee_id) if assignee_id else None}
+        body: dict[str, Any] = {"assignee_id": None if assignee_id is None else str(assignee_id)}
         if notes is not None:
             body["notes"] = notes
         response = yield Call("PUT", f"/tickets/{segment(ticket_id)}/assign", json=body)
