@@ -6,10 +6,9 @@ import builtins
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from types import TracebackType
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, Unpack, cast
 
 import httpx
-from typing_extensions import Unpack
 
 from ticketry.sdk.errors import ApiConnectionError, error_from_response
 from ticketry.sdk.models import (
