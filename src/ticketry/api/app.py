@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse
 
 from ticketry import __version__
 from ticketry.api.deps import SessionDep, SettingsDep
-from ticketry.api.dialects import healthcare, integration_tokens, support
+from ticketry.api.dialects import enterprise, healthcare, integration_tokens, support
+from ticketry.api.dialects.enterprise import create_enterprise_app
 from ticketry.api.dialects.healthcare import create_healthcare_app
 from ticketry.api.dialects.integration_tokens import create_integration_app
 from ticketry.api.dialects.support import create_support_app
@@ -72,6 +73,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         prefix = settings.integration_api_prefix.rstrip("/") + "/api/tickets"
         app.mount(prefix, create_integration_app(settings, database))
         error_bodies.append((prefix, integration_tokens.raw_error_body))
+    if settings.enterprise_api_enabled:
+        prefix = settings.enterprise_api_prefix.rstrip("/") or "/enterprise"
+        app.mount(prefix, create_enterprise_app(settings, database, app.state.storage,
+                                                app.state.write_gate))
+        error_bodies.append((prefix, enterprise.raw_error_body))
     if settings.rate_limit_enabled:
         # Inside RequestContextMiddleware: refusals get request ids, bodies are size-checked.
         app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings),

@@ -6,6 +6,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import anyio
@@ -22,6 +23,10 @@ ErrorBody = Callable[[int, str, str], tuple[bytes, str]]
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+# The request being handled: for refusals worded outside a request object (`ErrorBody`
+# renderers, whose documents put the request id in the body).
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)
 
 
 class WriteGate:
@@ -86,6 +91,7 @@ class RequestContextMiddleware:
                 content_type = value
         request_id = request_id or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        token = current_request_id.set(request_id)
         header = (b"x-request-id", request_id.encode())
         started = time.perf_counter()
         status_code = 0
@@ -101,6 +107,7 @@ class RequestContextMiddleware:
             await self._handle(scope, receive, send_with_id, request_id, content_length,
                                content_type)
         finally:
+            current_request_id.reset(token)
             log.info("http_request", method=scope["method"], path=scope["path"],
                      status=status_code, request_id=request_id,
                      duration_ms=round((time.perf_counter() - started) * 1000, 2))

@@ -442,8 +442,8 @@ def _batch_statements(session: Session, statements: Any, events: int, admin: Use
 def test_fan_out_uses_the_same_number_of_statements_for_any_batch_size(
         session: Session, local_settings: Settings, statements: Any, admin: User,
         engineer: User, requester: User) -> None:
-    for owner in (admin, engineer, engineer):
-        subscribe(session, owner, local_settings, "https://hooks.example.com/x")
+    for owner, path in ((admin, "x"), (engineer, "x"), (engineer, "z")):
+        subscribe(session, owner, local_settings, f"https://hooks.example.com/{path}")
     # The requester's own subscription (from when they were an agent) needs the tickets.
     demoted = make_user(session, Role.DEVOPS_ENGINEER)
     subscribe(session, demoted, local_settings, "https://hooks.example.com/y")

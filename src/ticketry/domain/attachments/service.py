@@ -117,6 +117,8 @@ def add_attachment(
     if is_internal and not actor.is_agent:
         raise PermissionDenied("only agents may add internal attachments")
     filename = clean_filename(staged.filename)
+    if staged.size == 0:
+        raise ValidationFailed(f"the file {filename} is empty", field="file")
     config = get_queue_config(session, ticket.queue_id)
     rules = config.settings.get("attachments") or {}
     allowed = tuple(e.lstrip(".").lower() for e in rules.get("allowed_extensions", ())) \
@@ -212,12 +214,15 @@ def list_attachments(session: Session, *, actor: User, ticket_id: uuid.UUID) -> 
     return session.scalars(stmt).all(), ticket
 
 
-def get_attachment(session: Session, *, actor: User, attachment_id: uuid.UUID) -> tuple[
+def get_attachment(session: Session, *, actor: User, attachment_id: uuid.UUID | int) -> tuple[
         Attachment, Ticket]:
+    """By public id, or by the integer id documents that number files show (enterprise)."""
+    where = (Attachment.public_id == attachment_id if isinstance(attachment_id, uuid.UUID)
+             else Attachment.id == attachment_id)
     row = session.execute(
         select(Attachment, Ticket)
         .join(Ticket, Ticket.id == Attachment.ticket_id)
-        .where(Attachment.public_id == attachment_id, Ticket.deleted_at.is_(None))
+        .where(where, Ticket.deleted_at.is_(None))
         .options(joinedload(Attachment.uploader), joinedload(Attachment.comment))
     ).one_or_none()
     if row is None:

@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ticketry.db import Base, UTCDateTime, new_uuid, utcnow
+from ticketry.db import Base, JSONType, UTCDateTime, new_uuid, utcnow
 from ticketry.domain.users.models import User
 
 if TYPE_CHECKING:
@@ -28,6 +28,9 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Ids of the users the comment @mentions (in its text or named alongside it).
+    mentions: Mapped[list[int]] = mapped_column(JSONType, default=list,
+                                                server_default=text("'[]'"))
 
     author: Mapped[User | None] = relationship(lazy="raise")
     attachments: Mapped[list[Attachment]] = relationship(

@@ -38,6 +38,9 @@ class CommentCreate(BaseModel):
     # People to notify ("@john.doe" or "john.doe"); "@username" in the content counts too.
     mentions: list[Annotated[str, Field(min_length=1, max_length=151)]] = Field(
         default_factory=list, max_length=50)
+    # Files the author already uploaded to the ticket, by name, to attach to this comment.
+    attachments: list[Annotated[CleanStr, Field(min_length=1, max_length=255)]] = Field(
+        default_factory=list, max_length=20)
 
 
 class CommentUpdate(BaseModel):

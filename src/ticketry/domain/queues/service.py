@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from importlib import resources
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from ticketry.domain.queues.schemas import (
     ReferenceItemCreate,
     StatusRead,
 )
-from ticketry.domain.users.models import Role, User
+from ticketry.domain.users.models import Role, Team, User
 
 PRESET_NAMES = ("devops", "healthcare", "enterprise", "support")
 
@@ -63,8 +63,21 @@ def install_presets(session: Session) -> list[str]:
             continue
         session.add(queue_from_preset(preset, make_default=preset.is_default and not has_default))
         installed.append(preset.key)
+    for preset in available_presets():
+        _install_departments(session, preset)
     session.flush()
     return installed
+
+
+def _install_departments(session: Session, preset: QueuePreset) -> None:
+    """The numbered departments a document names (`settings.departments`: code, key, name),
+    as teams, unless a team already has that code or key (admins may have renamed them)."""
+    for department in preset.settings.get("departments") or []:
+        code, key = department.get("code"), department.get("key")
+        if session.scalar(select(Team.id).where(or_(Team.code == code, Team.key == key))):
+            continue
+        session.add(Team(key=key, name=department.get("name") or key, code=code))
+        session.flush()
 
 
 def queue_from_preset(preset: QueuePreset, *, make_default: bool) -> Queue:

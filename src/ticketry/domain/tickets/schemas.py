@@ -103,6 +103,11 @@ class TicketPatch(_TicketFields):
     assignee_id: uuid.UUID | None = None
     assignee_ref: ShortText | None = None
     resolution_notes: Annotated[CleanStr, Field(max_length=100_000)] | None = None
+    # Notes only agents read, notes everyone reads (the enterprise document's ticket fields).
+    internal_notes: Annotated[CleanStr, Field(max_length=100_000)] | None = None
+    public_notes: Annotated[CleanStr, Field(max_length=100_000)] | None = None
+    # The requester's (or an editor's) rating of how the ticket was handled.
+    satisfaction_rating: Annotated[int, Field(ge=1, le=5)] | None = None
 
 
 class StatusChange(BaseModel):

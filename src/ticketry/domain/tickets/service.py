@@ -78,12 +78,19 @@ _PLAIN_FIELDS = {
     "url": "url",
     "metadata": "extra",
     "due_at": "due_at",
+    "internal_notes": "internal_notes",
+    "public_notes": "public_notes",
 }
+# Fields whose history only agents read.
+_INTERNAL_FIELDS = frozenset({"internal_notes"})
 _REFERENCE_FIELDS = ("environment", "impact_level", "tool", "location")
 
 # What a `ticket.updated` event reports as changed (status and assignee have events of their own).
-_EVENT_FIELDS = {**{f: a for f, a in _PLAIN_FIELDS.items() if f != "metadata"},
-                 "priority": "priority", "team_id": "team_id", "tags": "tags"}
+# Internal notes stay out of events: notifications reach requesters too.
+_EVENT_FIELDS = {**{f: a for f, a in _PLAIN_FIELDS.items()
+                    if f != "metadata" and f not in _INTERNAL_FIELDS},
+                 "priority": "priority", "team_id": "team_id", "tags": "tags",
+                 "satisfaction_rating": "satisfaction_rating"}
 
 
 def _event_values(ticket: Ticket) -> dict[str, Any]:
@@ -279,6 +286,18 @@ def get_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
                        ticket_id)
     if ticket is None or not permissions.can_view(actor, ticket):
         raise TicketNotFound(f"ticket {ticket_id} not found")
+    return ticket
+
+
+_BY_ID = (select(Ticket).where(Ticket.id == bindparam("ref"), Ticket.deleted_at.is_(None))
+          .options(*_EAGER))
+
+
+def get_ticket_by_id(session: Session, *, actor: User, id: int) -> Ticket:
+    """By the integer id documents that number tickets show (enterprise: `GET /tickets/123`)."""
+    ticket = _load_one(session, _BY_ID, id)
+    if ticket is None or not permissions.can_view(actor, ticket):
+        raise TicketNotFound(f"ticket {id} not found")
     return ticket
 
 
@@ -654,7 +673,8 @@ def _apply(session: Session, ticket: Ticket, config: QueueConfig, actor: User,
         record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.UPDATE,
                       at=now, field=field,
                       old=old if field != "metadata" else None,
-                      new=value if field != "metadata" else None)
+                      new=value if field != "metadata" else None,
+                      details={"internal": True} if field in _INTERNAL_FIELDS else None)
         setattr(ticket, attribute, value)
         if field == "category":
             # A person chose the category: the classifier must leave it alone from now on.
@@ -807,8 +827,8 @@ def update_ticket(
         changes["tags"] = changes["tags"] or []
         changes["people"] = changes["people"] or []
         changes["metadata"] = changes["metadata"] or {}
-        status = assignee = resolution_notes = ref = None
-        assignee_given = ref_given = False
+        status = assignee = resolution_notes = ref = rating = None
+        assignee_given = ref_given = rating_given = False
     else:
         changes = data.model_dump(exclude_unset=True)
         status = changes.pop("status", None)
@@ -817,6 +837,8 @@ def update_ticket(
         ref_given = "assignee_ref" in changes
         ref = changes.pop("assignee_ref", None)
         resolution_notes = changes.pop("resolution_notes", None)
+        rating_given = "satisfaction_rating" in changes
+        rating = changes.pop("satisfaction_rating", None)
     for required in ("title", "description"):
         if required in changes and changes[required] is None:
             raise ValidationFailed(f"{required} cannot be null", field=required)
@@ -827,6 +849,8 @@ def update_ticket(
         changed |= _assign(session, ticket, actor, assignee, now)
     if ref_given:
         changed |= _assign_ref(session, ticket, actor, ref, now)
+    if rating_given:
+        changed |= _rate(session, ticket, actor, rating, now)
     if changes:
         _require_edit(actor, ticket)
         changed |= _apply(session, ticket, config, actor, changes, now, settings)
@@ -842,6 +866,19 @@ def update_ticket(
         _apply_approval_rules(session, actor, ticket, before.status, now, settings)
     session.flush()
     return ticket
+
+
+def _rate(session: Session, ticket: Ticket, actor: User, rating: int | None,
+          now: datetime) -> bool:
+    """The requester rates their ticket; editors may record a rating given another way."""
+    if ticket.requester_id != actor.id and not permissions.can_edit(actor, ticket):
+        raise PermissionDenied("only the requester or an agent who may edit it can rate a ticket")
+    if rating == ticket.satisfaction_rating:
+        return False
+    record_change(session, ticket_id=ticket.id, actor=actor, change_type=ChangeType.UPDATE,
+                  at=now, field="satisfaction_rating", old=ticket.satisfaction_rating, new=rating)
+    ticket.satisfaction_rating = rating
+    return True
 
 
 def change_status(

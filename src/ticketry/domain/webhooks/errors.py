@@ -33,5 +33,11 @@ class InvalidWebhookSecret(ValidationFailed):
     code = "INVALID_WEBHOOK_SECRET"
 
 
+class WebhookAlreadyExists(Conflict):
+    """The owner already has a subscription for this URL (change its events instead)."""
+
+    code = "WEBHOOK_ALREADY_EXISTS"
+
+
 class WebhookInactive(Conflict):
     code = "WEBHOOK_INACTIVE"

@@ -30,6 +30,7 @@ from ticketry.domain.webhooks.errors import (
     InvalidWebhookUrl,
     RefusedWebhookTarget,
     UnknownEventType,
+    WebhookAlreadyExists,
     WebhookInactive,
     WebhookNotFound,
     WebhooksForbidden,
@@ -95,13 +96,27 @@ class WebhookView:
     reveal_secret: bool
 
 
+def _check_not_duplicate(session: Session, owner: User, url: str, events: list[str],
+                         exclude_id: int | None = None) -> None:
+    """One owner's two subscriptions of a URL to the same events would deliver everything
+    twice: the second one is refused (a URL may take different events in different ones)."""
+    stmt = select(WebhookEndpoint.events).where(WebhookEndpoint.owner_id == owner.id,
+                                                WebhookEndpoint.url == url)
+    if exclude_id is not None:
+        stmt = stmt.where(WebhookEndpoint.id != exclude_id)
+    if any(sorted(existing) == sorted(events) for existing in session.scalars(stmt)):
+        raise WebhookAlreadyExists("you already have a webhook for this URL and these events",
+                                   field="url")
+
+
 def create_webhook(session: Session, *, actor: User, data: WebhookCreate,
                    settings: Settings) -> WebhookView:
     _require_agent(actor)
     now = utcnow()
+    url, events = _url(data.url, settings), _events(data.events)
+    _check_not_duplicate(session, actor, url, events)
     endpoint = WebhookEndpoint(
-        public_id=uuid.uuid4(), owner_id=actor.id, url=_url(data.url, settings),
-        events=_events(data.events),
+        public_id=uuid.uuid4(), owner_id=actor.id, url=url, events=events,
         secret=_secret(data.secret) if data.secret is not None else signing.generate_secret(),
         active=data.active, description=data.description, created_at=now, updated_at=now)
     session.add(endpoint)
@@ -161,6 +176,9 @@ def update_webhook(session: Session, *, actor: User, webhook_id: uuid.UUID,
         endpoint.url = _url(data.url, settings)
     if "events" in given and data.events is not None:
         endpoint.events = _events(data.events)
+    if given & {"url", "events"}:
+        _check_not_duplicate(session, endpoint.owner, endpoint.url, list(endpoint.events),
+                             exclude_id=endpoint.id)
     if "description" in given:
         endpoint.description = data.description
     reveal = False
