@@ -81,6 +81,9 @@ async def upload(ticket_id: str, request: Request, actor: ActorDep, session: Ses
                                    f"{len(bad)} form fields are invalid", details=bad)
         is_internal = form.fields.get("is_internal", "false").strip().lower() in _TRUE
         description = (form.fields.get("description") or "").strip() or None
+        # Scanned before the write transaction: no lock is held while the scanner reads.
+        await run_in_threadpool(attachments.scan_upload, form.files["file"][0],
+                                scanner=storage.scanner)
         database = get_database(request)
 
         def store() -> dict[str, Any]:
