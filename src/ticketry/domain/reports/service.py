@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from ticketry.db import utcnow
@@ -248,17 +248,20 @@ def performance_report(
     scope = _scope(session, actor, queue=queue, team_codes=team_codes,
                    team_id=team_id).where(or_(created, resolved))
 
-    agent_columns = (User.id, User.public_id, User.username, User.full_name, User.email)
+    # Aggregated from the tickets first, then named: joined before grouping, a planner may
+    # loop over the teams and search the tickets once per team.
+    per_agent = (scope.with_only_columns(Ticket.assignee_id.label("owner"), *figures)
+                 .where(Ticket.assignee_id.is_not(None)).group_by(Ticket.assignee_id).subquery())
     agents = session.execute(
-        scope.with_only_columns(*agent_columns, *figures).select_from(Ticket)
-        .join(User, User.id == Ticket.assignee_id)
-        .group_by(*agent_columns).order_by(User.username)
+        select(User.id, User.public_id, User.username, User.full_name, User.email,
+               *list(per_agent.c)[1:])
+        .join(per_agent, per_agent.c.owner == User.id).order_by(User.username)
     ).all()
-    team_columns = (Team.id, Team.public_id, Team.key, Team.name, Team.code)
+    per_team = (scope.with_only_columns(Ticket.team_id.label("owner"), *figures)
+                .where(Ticket.team_id.is_not(None)).group_by(Ticket.team_id).subquery())
     teams = session.execute(
-        scope.with_only_columns(*team_columns, *figures).select_from(Ticket)
-        .join(Team, Team.id == Ticket.team_id)
-        .group_by(*team_columns).order_by(Team.key)
+        select(Team.id, Team.public_id, Team.key, Team.name, Team.code, *list(per_team.c)[1:])
+        .join(per_team, per_team.c.owner == Team.id).order_by(Team.key)
     ).all()
     return PerformanceReport(
         start_date=start, end_date=end,

@@ -88,7 +88,8 @@ class Ticket(Base):
     # Set while the ticket sits in a pending-category status: the SLA clock is stopped.
     sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Indexed for reports: the tickets resolved in a period (migration 0013).
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
