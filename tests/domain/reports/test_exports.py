@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -66,10 +66,10 @@ def test_csv_has_a_header_and_one_row_per_ticket(session: Session, engineer: Use
         "priority": "P3", "ticket_type": "", "category": "INCIDENT", "tags": "printer;fire",
         "requester": requester.username, "assignee": engineer.username,
         "team": resolved.team_id and row["team"], "customer_name": "", "customer_email": "",
-        "created_at": "2025-06-02T10:00:00Z", "updated_at": "2025-06-02T10:00:00Z",
-        "first_response_at": "2025-06-02T11:00:00Z", "resolved_at": "2025-06-02T14:00:00Z",
+        "created_at": "2025-06-02T10:00:00.000Z", "updated_at": "2025-06-02T10:00:00.000Z",
+        "first_response_at": "2025-06-02T11:00:00.000Z", "resolved_at": "2025-06-02T14:00:00.000Z",
         "closed_at": "", "due_at": "", "response_due_at": "",
-        "resolution_due_at": "2025-06-02T18:00:00Z", "response_breached_at": "",
+        "resolution_due_at": "2025-06-02T18:00:00.000Z", "response_breached_at": "",
         "resolution_breached_at": "", "resolution_minutes": "240", "satisfaction_rating": "5"}
     assert row["team"].startswith("team")
 
@@ -100,7 +100,7 @@ def test_json_is_one_array_of_objects(session: Session, engineer: User, requeste
     item = items[-2]
     assert list(item) == list(EXPORT_COLUMNS)
     assert item["tags"] == ["printer", "fire"]
-    assert item["resolved_at"] == "2025-06-02T14:00:00Z"
+    assert item["resolved_at"] == "2025-06-02T14:00:00.000Z"
     assert (item["resolution_minutes"], item["satisfaction_rating"]) == (240, 5)
     assert item["closed_at"] is None
     # JSON is data, not a spreadsheet: text stays exactly as it is.
@@ -231,3 +231,14 @@ def test_rows_are_read_in_keyset_batches(session: Session, requester: User, engi
     assert batched == whole
     assert counter.count == 4  # rows 1-2, 3-4, 5, and the empty batch that ends it
     assert all("LIMIT" in statement.upper() for statement in counter.statements)
+
+
+def test_timestamps_are_utc_with_milliseconds_in_text_formats(session: Session, requester: User,
+                                                              engineer: User) -> None:
+    lisbon_summer = timezone(timedelta(hours=1))
+    ticket_at(session, requester, datetime(2025, 6, 2, 11, 0, 0, 123456, tzinfo=lisbon_summer))
+
+    [row] = csv_rows(export_bytes(session, engineer, "csv", columns=["created_at"]))
+    [item] = json.loads(export_bytes(session, engineer, "json", columns=["created_at"]))
+
+    assert row["created_at"] == item["created_at"] == "2025-06-02T10:00:00.123Z"

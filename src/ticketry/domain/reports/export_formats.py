@@ -13,82 +13,95 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import xlsxwriter  # type: ignore[import-untyped]  # ships no type information
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGERS = frozenset(FORMULA_TRIGGERS)
 TAG_SEPARATOR = ";"  # as `ticketry import` reads CSV tags
 XLSX_MAX_ROWS = 1_048_576  # per worksheet, header included
 FILE_CHUNK = 64 * 1024
 
 Row = Sequence[Any]
+# What a column holds: text, a UTC timestamp, a timestamp already as RFC 3339 text, a number,
+# a list of texts (tags), an id (UUID).
+Kind = Literal["text", "time", "stamp", "number", "list", "id"]
+Column = tuple[str, Kind]
 
 
 def starts_like_formula(text: str) -> bool:
-    return text.startswith(FORMULA_TRIGGERS)
+    return text[:1] in _TRIGGERS
 
 
 def neutralise_formula(text: str) -> str:
-    return "'" + text if starts_like_formula(text) else text
+    return "'" + text if text[:1] in _TRIGGERS else text
 
 
-def _text(value: Any) -> str | None:
-    """A value as the text a spreadsheet cell shows; None stays empty."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, list):
-        return TAG_SEPARATOR.join(str(v) for v in value)
-    return str(value)
+def _timestamp(value: datetime) -> str:
+    # Columns of timestamps come from UTCDateTime, always in UTC.
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _joined(values: list[Any]) -> str:
+    return TAG_SEPARATOR.join(str(v) for v in values)
 
 
 # --------------------------------------------------------------------------- CSV
 
+# Per kind, a cell as CSV text: chosen once per column, not per cell (2.8 million cells for
+# 100 000 tickets).
+_CSV_CELL: dict[str, Callable[[Any], Any]] = {
+    "text": lambda v: "" if v is None else ("'" + v if v[:1] in _TRIGGERS else v),
+    "time": lambda v: "" if v is None else _timestamp(v),
+    "stamp": lambda v: "" if v is None else v,
+    "number": lambda v: "" if v is None else v,
+    "list": lambda v: neutralise_formula(_joined(v)) if v else "",
+    "id": lambda v: "" if v is None else str(v),
+}
 
-def csv_chunks(columns: Sequence[str], batches: Iterable[Sequence[Row]]) -> Iterator[bytes]:
+
+def csv_chunks(columns: Sequence[Column], batches: Iterable[Sequence[Row]]) -> Iterator[bytes]:
     """UTF-8 with a byte-order mark (so spreadsheets pick the right encoding), one chunk a batch."""
+    cells = [_CSV_CELL[kind] for _, kind in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
+    writer.writerow([name for name, _ in columns])
     yield ("\ufeff" + buffer.getvalue()).encode()
     for batch in batches:
         buffer.seek(0)
         buffer.truncate()
-        for row in batch:
-            writer.writerow([_csv_cell(value) for value in row])
+        writer.writerows([[cell(value) for cell, value in zip(cells, row, strict=True)]
+                          for row in batch])
         yield buffer.getvalue().encode()
-
-
-def _csv_cell(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float):
-        return "" if value is None else value
-    return neutralise_formula(_text(value) or "")
 
 
 # --------------------------------------------------------------------------- JSON
 
 
-def json_chunks(columns: Sequence[str], batches: Iterable[Sequence[Row]]) -> Iterator[bytes]:
+def json_chunks(columns: Sequence[Column], batches: Iterable[Sequence[Row]]) -> Iterator[bytes]:
     """One JSON array of objects, streamed; timestamps as RFC 3339 in UTC."""
+    names = [name for name, _ in columns]
     yield b"["
-    separator = b"\n"
+    separator = b""
     for batch in batches:
-        parts = [orjson.dumps(dict(zip(columns, row, strict=True)), option=orjson.OPT_UTC_Z) for row in batch]
-        if parts:
-            yield separator + b",\n".join(parts)
-            separator = b",\n"
-    yield b"\n]\n"
+        if batch:
+            # One call per batch: orjson sizes each result generously, so a bytes object per
+            # row would hold ~15 KiB each.
+            items = orjson.dumps([dict(zip(names, row, strict=True)) for row in batch],
+                                 option=orjson.OPT_UTC_Z)
+            yield separator + items[1:-1]
+            separator = b","
+    yield b"]\n"
 
 
 # --------------------------------------------------------------------------- XLSX
 
 
-def xlsx_chunks(columns: Sequence[str], batches: Iterable[Sequence[Row]], *,
+def xlsx_chunks(columns: Sequence[Column], batches: Iterable[Sequence[Row]], *,
                 sheet_name: str = "Tickets") -> Iterator[bytes]:
     """The workbook is written row by row to a temporary file (xlsxwriter's constant-memory mode
     keeps one row in memory), then streamed in chunks; the file is removed however it ends."""
@@ -103,7 +116,7 @@ def xlsx_chunks(columns: Sequence[str], batches: Iterable[Sequence[Row]], *,
         os.unlink(path)
 
 
-def _write_workbook(path: str, columns: Sequence[str], batches: Iterable[Sequence[Row]],
+def _write_workbook(path: str, columns: Sequence[Column], batches: Iterable[Sequence[Row]],
                     sheet_name: str) -> None:
     workbook = xlsxwriter.Workbook(path, {
         "constant_memory": True,
@@ -119,7 +132,7 @@ def _write_workbook(path: str, columns: Sequence[str], batches: Iterable[Sequenc
         nonlocal sheets
         sheets += 1
         sheet = workbook.add_worksheet(sheet_name if sheets == 1 else f"{sheet_name} ({sheets})")
-        for col, name in enumerate(columns):
+        for col, (name, _) in enumerate(columns):
             sheet.write_string(0, col, name, header)
         sheet.freeze_panes(1, 0)
         return sheet
@@ -141,8 +154,8 @@ def _write_workbook(path: str, columns: Sequence[str], batches: Iterable[Sequenc
                 elif isinstance(value, int | float) and not isinstance(value, bool):
                     sheet.write_number(row_number, col, value)
                 else:
-                    text = _text(value) or ""
+                    text = _joined(value) if isinstance(value, list) else str(value)
                     sheet.write_string(row_number, col, text,
-                                       as_text if starts_like_formula(text) else None)
+                                       as_text if text[:1] in _TRIGGERS else None)
             row_number += 1
     workbook.close()

@@ -28,8 +28,8 @@ from ticketry.domain.errors import PermissionDenied
 from ticketry.domain.queues.models import Queue
 from ticketry.domain.queues.service import find_queue_config, get_queue_config
 from ticketry.domain.reports import export_formats
-from ticketry.domain.reports.elapsed import minutes_between
 from ticketry.domain.reports.errors import InvalidDateRange, InvalidExportRequest
+from ticketry.domain.reports.export_formats import Column, Kind
 from ticketry.domain.reports.schemas import (
     EXPORT_FORMATS,
     AgentPerformance,
@@ -42,6 +42,7 @@ from ticketry.domain.reports.schemas import (
     TeamPerformance,
     check_period_days,
 )
+from ticketry.domain.reports.timestamps import minutes_between, utc_text
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.tickets.schemas import TicketFilters
 from ticketry.domain.tickets.service import filtered_tickets
@@ -288,36 +289,36 @@ def _performance_figures(row: Sequence[Any]) -> PerformanceFigures:
 _Requester = aliased(User, name="requester")
 _Assignee = aliased(User, name="assignee")
 
-# Every column an export may have, in the default order.
-_EXPORT_COLUMNS: dict[str, ColumnElement[Any] | QueryableAttribute[Any]] = {
-    "key": Ticket.key,
-    "id": Ticket.public_id,
-    "queue": Queue.key,
-    "title": Ticket.title,
-    "description": Ticket.description,
-    "status": Ticket.status,
-    "status_category": Ticket.status_category,
-    "priority": Ticket.priority,
-    "ticket_type": Ticket.ticket_type,
-    "category": Ticket.category,
-    "tags": Ticket.tags,
-    "requester": _Requester.username,
-    "assignee": func.coalesce(_Assignee.username, Ticket.assignee_ref),
-    "team": Team.key,
-    "customer_name": Ticket.customer_name,
-    "customer_email": Ticket.customer_email,
-    "created_at": Ticket.created_at,
-    "updated_at": Ticket.updated_at,
-    "first_response_at": Ticket.first_response_at,
-    "resolved_at": Ticket.resolved_at,
-    "closed_at": Ticket.closed_at,
-    "due_at": Ticket.due_at,
-    "response_due_at": Ticket.response_due_at,
-    "resolution_due_at": Ticket.resolution_due_at,
-    "response_breached_at": Ticket.response_breached_at,
-    "resolution_breached_at": Ticket.resolution_breached_at,
-    "resolution_minutes": Ticket.resolution_minutes,
-    "satisfaction_rating": Ticket.satisfaction_rating,
+# Every column an export may have, in the default order, with what it holds.
+_EXPORT_COLUMNS: dict[str, tuple[ColumnElement[Any] | QueryableAttribute[Any], Kind]] = {
+    "key": (Ticket.key, "text"),
+    "id": (Ticket.public_id, "id"),
+    "queue": (Queue.key, "text"),
+    "title": (Ticket.title, "text"),
+    "description": (Ticket.description, "text"),
+    "status": (Ticket.status, "text"),
+    "status_category": (Ticket.status_category, "text"),
+    "priority": (Ticket.priority, "text"),
+    "ticket_type": (Ticket.ticket_type, "text"),
+    "category": (Ticket.category, "text"),
+    "tags": (Ticket.tags, "list"),
+    "requester": (_Requester.username, "text"),
+    "assignee": (func.coalesce(_Assignee.username, Ticket.assignee_ref), "text"),
+    "team": (Team.key, "text"),
+    "customer_name": (Ticket.customer_name, "text"),
+    "customer_email": (Ticket.customer_email, "text"),
+    "created_at": (Ticket.created_at, "time"),
+    "updated_at": (Ticket.updated_at, "time"),
+    "first_response_at": (Ticket.first_response_at, "time"),
+    "resolved_at": (Ticket.resolved_at, "time"),
+    "closed_at": (Ticket.closed_at, "time"),
+    "due_at": (Ticket.due_at, "time"),
+    "response_due_at": (Ticket.response_due_at, "time"),
+    "resolution_due_at": (Ticket.resolution_due_at, "time"),
+    "response_breached_at": (Ticket.response_breached_at, "time"),
+    "resolution_breached_at": (Ticket.resolution_breached_at, "time"),
+    "resolution_minutes": (Ticket.resolution_minutes, "number"),
+    "satisfaction_rating": (Ticket.satisfaction_rating, "number"),
 }
 EXPORT_COLUMNS: tuple[str, ...] = tuple(_EXPORT_COLUMNS)
 EXPORT_BATCH = 2000
@@ -327,7 +328,7 @@ _MEDIA_TYPES = {
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-_WRITERS: dict[str, Callable[[Sequence[str], Iterable[Sequence[Any]]], Iterator[bytes]]] = {
+_WRITERS: dict[str, Callable[[Sequence[Column], Iterable[Sequence[Any]]], Iterator[bytes]]] = {
     "csv": export_formats.csv_chunks, "json": export_formats.json_chunks,
             "xlsx": export_formats.xlsx_chunks}
 
@@ -360,9 +361,10 @@ def export_tickets(
         raise InvalidExportRequest(
             f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}; "
             f"columns: {', '.join(EXPORT_COLUMNS)}", field="columns")
+    selected = [_export_column(name, format) for name in chosen]
     page = (
         filtered_tickets(session, actor, filters)
-        .with_only_columns(Ticket.id, *(_EXPORT_COLUMNS[name] for name in chosen))
+        .with_only_columns(Ticket.id, *(expression for expression, _ in selected))
         .select_from(Ticket)
         .join(Queue, Queue.id == Ticket.queue_id)
         .outerjoin(_Requester, _Requester.id == Ticket.requester_id)
@@ -375,7 +377,17 @@ def export_tickets(
     stamp = (now or utcnow()).strftime("%Y%m%d-%H%M%S")
     return TicketExport(media_type=_MEDIA_TYPES[format], filename=f"tickets-{stamp}.{format}",
                         columns=chosen,
-                        chunks=_WRITERS[format](chosen, _row_batches(session, page)))
+                        chunks=_WRITERS[format](
+                            [(name, kind) for name, (_, kind) in zip(chosen, selected, strict=True)],
+                            _row_batches(session, page)))
+
+
+def _export_column(name: str, format: str) -> tuple[Any, Kind]:
+    expression, kind = _EXPORT_COLUMNS[name]
+    if kind == "time" and format != "xlsx":
+        # Text formats get timestamps as text from the database (spreadsheets get dates).
+        return utc_text(expression), "stamp"
+    return expression, kind
 
 
 def _row_batches(session: Session, page: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
