@@ -28,8 +28,8 @@ FILE_CHUNK = 64 * 1024
 
 Row = Sequence[Any]
 # What a column holds: text, a UTC timestamp, a timestamp already as RFC 3339 text, a number,
-# a list of texts (tags), an id (UUID).
-Kind = Literal["text", "time", "stamp", "number", "list", "id"]
+# a list of texts (tags), the same list still as JSON text, an id (UUID).
+Kind = Literal["text", "time", "stamp", "number", "list", "json_list", "id"]
 Column = tuple[str, Kind]
 
 
@@ -60,6 +60,7 @@ _CSV_CELL: dict[str, Callable[[Any], Any]] = {
     "stamp": lambda v: "" if v is None else v,
     "number": lambda v: "" if v is None else v,
     "list": lambda v: neutralise_formula(_joined(v)) if v else "",
+    "json_list": lambda v: neutralise_formula(_joined(orjson.loads(v))) if v else "",
     "id": lambda v: "" if v is None else str(v),
 }
 
@@ -85,9 +86,13 @@ def csv_chunks(columns: Sequence[Column], batches: Iterable[Sequence[Row]]) -> I
 def json_chunks(columns: Sequence[Column], batches: Iterable[Sequence[Row]]) -> Iterator[bytes]:
     """One JSON array of objects, streamed; timestamps as RFC 3339 in UTC."""
     names = [name for name, _ in columns]
+    # JSON text from the database goes into the output as it is.
+    embedded = [i for i, (_, kind) in enumerate(columns) if kind == "json_list"]
     yield b"["
     separator = b""
     for batch in batches:
+        if embedded:
+            batch = [_embed(row, embedded) for row in batch]
         if batch:
             # One call per batch: orjson sizes each result generously, so a bytes object per
             # row would hold ~15 KiB each.
@@ -96,6 +101,14 @@ def json_chunks(columns: Sequence[Column], batches: Iterable[Sequence[Row]]) -> 
             yield separator + items[1:-1]
             separator = b","
     yield b"]\n"
+
+
+def _embed(row: Row, columns: list[int]) -> list[Any]:
+    values = list(row)
+    for i in columns:
+        if values[i] is not None:
+            values[i] = orjson.Fragment(values[i])
+    return values
 
 
 # --------------------------------------------------------------------------- XLSX

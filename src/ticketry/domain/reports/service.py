@@ -20,7 +20,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from ticketry.db import utcnow
@@ -384,9 +395,13 @@ def export_tickets(
 
 def _export_column(name: str, format: str) -> tuple[Any, Kind]:
     expression, kind = _EXPORT_COLUMNS[name]
-    if kind == "time" and format != "xlsx":
-        # Text formats get timestamps as text from the database (spreadsheets get dates).
-        return utc_text(expression), "stamp"
+    if format != "xlsx":
+        # Text formats take timestamps and tags as the database's text, not parsed and
+        # re-formatted per value in Python (spreadsheets get dates).
+        if kind == "time":
+            return utc_text(expression), "stamp"
+        if kind == "list":
+            return cast(expression, Text), "json_list"
     return expression, kind
 
 
