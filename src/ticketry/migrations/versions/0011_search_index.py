@@ -125,7 +125,10 @@ _PG_FUNCTIONS = [
     """CREATE FUNCTION ticket_search_words(body text) RETURNS text
        LANGUAGE sql IMMUTABLE PARALLEL SAFE
        AS $$ SELECT regexp_replace(coalesce(body, ''), '[!-/:-@[-`{-~]+', ' ', 'g') $$""",
-    f"""CREATE FUNCTION ticket_search_refresh(ids integer[]) RETURNS void LANGUAGE sql AS $$
+    # PL/pgSQL keeps the plans of its statements for the session (an SQL function would plan
+    # them again on every call, i.e. on every write).
+    f"""CREATE FUNCTION ticket_search_refresh(ids integer[]) RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
         DELETE FROM ticket_search s USING unnest(ids) AS u(id)
         WHERE s.ticket_id = u.id
           AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = u.id AND t.deleted_at IS NULL);
@@ -145,7 +148,7 @@ _PG_FUNCTIONS = [
             FROM comments WHERE ticket_id = t.id
         ) c
         ON CONFLICT (ticket_id) DO UPDATE SET document = EXCLUDED.document;
-    $$""",  # noqa: S608  (constants only)
+    END $$""",  # noqa: S608  (constants only)
     """CREATE FUNCTION ticket_search_tickets_changed() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'INSERT' THEN
