@@ -172,7 +172,8 @@ def test_an_end_user_exports_only_their_own_tickets(session: Session, requester:
 
 def test_filters_choose_the_tickets_and_deleted_ones_never_appear(
         session: Session, requester: User, engineer: User, admin: User) -> None:
-    new = ticket_at(session, requester, days_ago(3), category="INCIDENT")
+    new = ticket_at(session, requester, days_ago(3), category="INCIDENT",
+                    title="Kerberos tickets expire early")
     done = ticket_at(session, requester, days_ago(2), resolved_hours=1, category="INCIDENT")
     ticket_at(session, requester, days_ago(1), resolved_hours=1, category="INCIDENT",
               deleted=True)
@@ -190,6 +191,7 @@ def test_filters_choose_the_tickets_and_deleted_ones_never_appear(
     assert keys(queue="devops", category=["INCIDENT"]) == [new.key, done.key]
     assert len(keys(team_codes=[71])) == 1
     assert keys(created_after=days_ago(2.5), created_before=days_ago(1.5)) == [done.key]
+    assert keys(search="kerberos") == [new.key]
 
 
 def test_chosen_columns_in_the_chosen_order(session: Session, requester: User,
