@@ -127,8 +127,13 @@ _PG_FUNCTIONS = [
        AS $$ SELECT regexp_replace(coalesce(body, ''), '[!-/:-@[-`{-~]+', ' ', 'g') $$""",
     # PL/pgSQL keeps the plans of its statements for the session (an SQL function would plan
     # them again on every call, i.e. on every write).
+    # Writers of one ticket take turns here (the row lock lasts until commit), and each
+    # statement after the lock reads what the previous writer committed (READ COMMITTED takes
+    # a snapshot per statement): a refresh never overwrites a newer document with stale text,
+    # even when its caller did not lock the ticket (editing a comment does not).
     f"""CREATE FUNCTION ticket_search_refresh(ids integer[]) RETURNS void LANGUAGE plpgsql AS $$
     BEGIN
+        PERFORM 1 FROM tickets WHERE id = ANY(ids) ORDER BY id FOR NO KEY UPDATE;
         DELETE FROM ticket_search s USING unnest(ids) AS u(id)
         WHERE s.ticket_id = u.id
           AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = u.id AND t.deleted_at IS NULL);
