@@ -31,6 +31,8 @@ class ClamdState:
     mode: str = "scan"
     # Per scan: the chunk sizes received, in order (the zero-length terminator excluded).
     scans: list[list[int]] = field(default_factory=list)
+    # Per completed scan: the bytes received.
+    scanned: list[bytes] = field(default_factory=list)
 
 
 def _read_exact(rfile: BinaryIO, size: int) -> bytes:
@@ -69,6 +71,7 @@ class _Handler(socketserver.StreamRequestHandler):
         found = False
         tail = b""
         total = 0
+        received = bytearray()
         while True:
             (length,) = struct.unpack(">I", _read_exact(self.rfile, 4))
             if length == 0:
@@ -79,9 +82,11 @@ class _Handler(socketserver.StreamRequestHandler):
                 return
             chunk = _read_exact(self.rfile, length)
             sizes.append(length)
+            received += chunk
             # Keep the end of the previous chunk: the string may straddle two chunks.
             found = found or EICAR in tail + chunk
             tail = (tail + chunk)[-len(EICAR):]
+        state.scanned.append(bytes(received))
         if state.mode == "error":
             self.wfile.write(b"stream: Can't allocate memory ERROR\0")
         elif found:
@@ -108,6 +113,10 @@ class FakeClamd:
     state: ClamdState
     unix_address: str
     tcp_address: str
+
+    @property
+    def scanned(self) -> list[bytes]:
+        return self.state.scanned
 
     def address(self, backend: str) -> str:
         return self.unix_address if backend == "unix" else self.tcp_address

@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conformance.enterprise.clamd import EICAR, closed_socket, fake_clamd
 from tests.conformance.enterprise.support import (
     DETAIL_SECTIONS,
     EP,
@@ -23,6 +22,7 @@ from tests.conformance.enterprise.support import (
     create_ticket,
     get_ticket,
 )
+from tests.fake_clamd import EICAR, SIGNATURE, fake_clamd, unused_address
 
 # "error_log.txt", 2048 bytes of text/plain, as in the example's answer.
 ERROR_LOG = b"".join(f"2023-12-01T10:00:{n % 60:02d}Z ERROR db timeout\n".encode()
@@ -124,7 +124,7 @@ def test_a_file_over_the_size_limit(make_client: Callable[..., TestClient], user
 def test_a_scanned_clean_file_is_clean(make_client: Callable[..., TestClient], user: Actor) -> None:
     """"virus_scan_status": "clean", as the example shows, once a scanner has looked."""
     with fake_clamd() as clamd:
-        api = make_client(clamav_socket=clamd.path)
+        api = make_client(clamav_socket=clamd.address("unix"))
         ticket = create_ticket(api, user)
         data = assert_success(_upload(api, user, ticket["id"], description="Error log file"), 201)
     assert data["virus_scan_status"] == "clean"
@@ -135,12 +135,12 @@ def test_a_scanned_clean_file_is_clean(make_client: Callable[..., TestClient], u
 def test_an_infected_file_is_refused_and_not_stored(make_client: Callable[..., TestClient],
                                                     user: Actor) -> None:
     with fake_clamd() as clamd:
-        api = make_client(clamav_socket=clamd.path)
+        api = make_client(clamav_socket=clamd.address("unix"))
         ticket = create_ticket(api, user)
         error = assert_error(_upload(api, user, ticket["id"], name="eicar.txt", content=EICAR),
                              400, "VALIDATION_ERROR")
     assert clamd.scanned == [EICAR]
-    assert "Eicar-Signature" in error["message"] + str(error["details"])
+    assert SIGNATURE in error["message"] + str(error["details"])
     assert get_ticket(api, user, ticket["id"])[DETAIL_SECTIONS["attachments"]] == []
 
 
@@ -148,8 +148,7 @@ def test_an_unreachable_scanner_is_an_external_service_error(
         make_client: Callable[..., TestClient], user: Actor) -> None:
     """EXTERNAL_SERVICE_ERROR, "External service unavailable": clamd is configured but down;
     nothing is stored unscanned."""
-    with closed_socket() as path:
-        api = make_client(clamav_socket=path)
-        ticket = create_ticket(api, user)
-        assert_error(_upload(api, user, ticket["id"]), 503, "EXTERNAL_SERVICE_ERROR")
+    api = make_client(clamav_socket=unused_address("unix"))
+    ticket = create_ticket(api, user)
+    assert_error(_upload(api, user, ticket["id"]), 503, "EXTERNAL_SERVICE_ERROR")
     assert get_ticket(api, user, ticket["id"])[DETAIL_SECTIONS["attachments"]] == []
