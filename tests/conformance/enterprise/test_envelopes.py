@@ -105,6 +105,14 @@ def test_validation_error_is_400(client: TestClient, user: Actor) -> None:
                  400, "VALIDATION_ERROR")
 
 
+def test_a_body_that_is_not_json_is_400_naming_the_body(client: TestClient, user: Actor) -> None:
+    error = assert_error(client.post(f"{EP}/tickets", headers={
+        **user.headers, "Content-Type": "application/json"}, content=b"not json"), 400,
+        "VALIDATION_ERROR")
+    assert error["message"] == "Request body is not valid JSON"
+    assert error["details"]["field"] == "body"
+
+
 def test_authentication_required_is_401(client: TestClient) -> None:
     assert_error(client.get(f"{EP}/tickets"), 401, "AUTHENTICATION_REQUIRED")
 

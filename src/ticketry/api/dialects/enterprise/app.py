@@ -71,8 +71,9 @@ def _provided(field: str, error: dict[str, Any]) -> dict[str, Any]:
 def validation_details(errors: list[Any]) -> tuple[str, dict[str, Any]]:
     problems = []
     for err in errors:
-        field = _field(tuple(err.get("loc", ())))
         kind = err.get("type")
+        # A body that is not JSON at all has no field; pydantic places it at a byte offset.
+        field = "body" if kind == "json_invalid" else _field(tuple(err.get("loc", ())))
         reason = ("request body is not valid JSON" if kind == "json_invalid" else
                   "unknown field" if kind == "extra_forbidden" else
                   str(err.get("msg", "invalid value")))
