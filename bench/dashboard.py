@@ -61,14 +61,25 @@ def main() -> dict[str, Any]:
         "dashboard 7d": lambda s, a: dashboard_metrics(s, actor=a, period_days=7, now=NOW),
         "dashboard 90d": lambda s, a: dashboard_metrics(s, actor=a, period_days=90, now=NOW),
         "dashboard 1y": lambda s, a: dashboard_metrics(s, actor=a, period_days=365, now=NOW),
+        # Every ticket of the bench data (created over the 365 days before NOW).
+        "dashboard 400d (all)": lambda s, a: dashboard_metrics(
+            s, actor=a, period_days=400, now=NOW),
         "dashboard 30d, queue": lambda s, a: dashboard_metrics(
             s, actor=a, period_days=30, queue="devops", now=NOW),
+        "dashboard 1y, queue": lambda s, a: dashboard_metrics(
+            s, actor=a, period_days=365, queue="devops", now=NOW),
+        # The enterprise dialect's reports are always of its own queue.
+        "dashboard 1y, enterprise": lambda s, a: dashboard_metrics(
+            s, actor=a, period_days=365, queue="enterprise", now=NOW),
         "dashboard 30d, one team": lambda s, a: dashboard_metrics(
             s, actor=a, period_days=30, team_codes=[103], now=NOW),
         "performance 30 days": lambda s, a: performance_report(
             s, actor=a, start=(NOW - timedelta(days=29)).date(), end=NOW.date()),
         "performance 1 year": lambda s, a: performance_report(
             s, actor=a, start=(NOW - timedelta(days=364)).date(), end=NOW.date()),
+        "performance 1 year, enterprise": lambda s, a: performance_report(
+            s, actor=a, start=(NOW - timedelta(days=364)).date(), end=NOW.date(),
+            queue="enterprise"),
     }
     with tempfile.TemporaryDirectory(prefix="ticketry-bench-") as tmp, \
             fresh_database(raw, Path(tmp), "dashboard") as url:

@@ -29,10 +29,12 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    or_,
+    null,
     select,
+    union_all,
 )
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
+from sqlalchemy.sql import Subquery
 
 from ticketry.db import utcnow
 from ticketry.domain.errors import PermissionDenied
@@ -41,6 +43,7 @@ from ticketry.domain.queues.service import find_queue_config, get_queue_config
 from ticketry.domain.reports import export_formats
 from ticketry.domain.reports.errors import InvalidDateRange, InvalidExportRequest
 from ticketry.domain.reports.export_formats import Column, Kind
+from ticketry.domain.reports.index_hints import unindexed
 from ticketry.domain.reports.schemas import (
     EXPORT_FORMATS,
     AgentPerformance,
@@ -75,8 +78,13 @@ def _scope(session: Session, actor: User, *, queue: str | None, team_codes: Sequ
            team_id: uuid.UUID | None) -> Select[tuple[Ticket]]:
     """The tickets a report counts: visible to the actor, not deleted, in the queue and teams
     (by the teams' codes, the enterprise `department_id`, or one team's public id)."""
-    return filtered_tickets(session, actor, TicketFilters(
-        queue=queue, team_codes=list(team_codes or []), team_id=team_id))
+    tickets = filtered_tickets(session, actor, TicketFilters(
+        team_codes=list(team_codes or []), team_id=team_id))
+    if queue is None:
+        return tickets
+    # Filtered inside the covering report indexes (0015), which SQLite would otherwise pass
+    # over for ix_tickets_queue_created: over 75 000 tickets of one queue, 145 -> 18 ms.
+    return tickets.where(unindexed(Ticket.queue_id) == find_queue_config(session, queue).id)
 
 
 # --------------------------------------------------------------------------- shared figures
@@ -249,28 +257,17 @@ def performance_report(
     resolved in the range; first response time of tickets created in it. Two statements."""
     _require_reader(actor)
     begin, finish = _day_range(start, end)
-    created = and_(Ticket.created_at >= begin, Ticket.created_at < finish)
-    resolved = and_(Ticket.resolved_at >= begin, Ticket.resolved_at < finish)
-    responded = and_(created, Ticket.first_response_at.is_not(None))
-    count, minutes, with_target, met, rating = _resolution_figures(resolved)
-    figures = [_count_if(created), count, minutes,
-               func.avg(case((responded, minutes_between(Ticket.first_response_at,
-                                                         Ticket.created_at)))),
-               with_target, met, rating]
-    scope = _scope(session, actor, queue=queue, team_codes=team_codes,
-                   team_id=team_id).where(or_(created, resolved))
+    scope = _scope(session, actor, queue=queue, team_codes=team_codes, team_id=team_id)
+    created = scope.where(Ticket.created_at >= begin, Ticket.created_at < finish)
+    resolved = scope.where(Ticket.resolved_at >= begin, Ticket.resolved_at < finish)
 
-    # Aggregated from the tickets first, then named: joined before grouping, a planner may
-    # loop over the teams and search the tickets once per team.
-    per_agent = (scope.with_only_columns(Ticket.assignee_id.label("owner"), *figures)
-                 .where(Ticket.assignee_id.is_not(None)).group_by(Ticket.assignee_id).subquery())
+    per_agent = _per_owner(created, resolved, Ticket.assignee_id)
     agents = session.execute(
         select(User.id, User.public_id, User.username, User.full_name, User.email,
                *list(per_agent.c)[1:])
         .join(per_agent, per_agent.c.owner == User.id).order_by(User.username)
     ).all()
-    per_team = (scope.with_only_columns(Ticket.team_id.label("owner"), *figures)
-                .where(Ticket.team_id.is_not(None)).group_by(Ticket.team_id).subquery())
+    per_team = _per_owner(created, resolved, Ticket.team_id)
     teams = session.execute(
         select(Team.id, Team.public_id, Team.key, Team.name, Team.code, *list(per_team.c)[1:])
         .join(per_team, per_team.c.owner == Team.id).order_by(Team.key)
@@ -285,6 +282,33 @@ def performance_report(
             team_id=row[0], team=TeamRef(id=row[1], key=row[2], name=row[3], code=row[4]),
             **_performance_figures(row[5:]).model_dump()) for row in teams],
     )
+
+
+def _per_owner(created: Select[tuple[Ticket]], resolved: Select[tuple[Ticket]],
+               owner: QueryableAttribute[int | None]) -> Subquery:
+    """The figures per owner (assignee or team): those of the tickets created in the range and
+    those of the tickets resolved in it, each aggregated over its own range (one index range
+    each, migration 0015) and put side by side, aggregated from the tickets before the owners
+    are joined (joined first, a planner may search the tickets once per team)."""
+    absent = null()
+    response = minutes_between(Ticket.first_response_at, Ticket.created_at)
+    of_created = (created.with_only_columns(
+        owner.label("owner"), func.count().label("assigned"), func.avg(response).label("response"),
+        *(absent.label(name) for name in ("resolved", "minutes", "with_target", "met", "rating")))
+        .where(owner.is_not(None)).group_by(owner))
+    of_resolved = (resolved.with_only_columns(
+        owner.label("owner"), absent.label("assigned"), absent.label("response"),
+        func.count().label("resolved"), func.avg(_RESOLUTION_MINUTES).label("minutes"),
+        _count_if(_HAS_TARGET).label("with_target"), _count_if(_TARGET_MET).label("met"),
+        func.avg(Ticket.satisfaction_rating).label("rating"))
+        .where(owner.is_not(None)).group_by(owner))
+    both = union_all(of_created, of_resolved).subquery()
+    # Each figure comes from one side only: the other side's is NULL.
+    return (select(both.c.owner, func.coalesce(func.sum(both.c.assigned), 0),
+                   func.coalesce(func.sum(both.c.resolved), 0), func.max(both.c.minutes),
+                   func.max(both.c.response), func.coalesce(func.sum(both.c.with_target), 0),
+                   func.coalesce(func.sum(both.c.met), 0), func.max(both.c.rating))
+            .group_by(both.c.owner).subquery())
 
 
 def _performance_figures(row: Sequence[Any]) -> PerformanceFigures:

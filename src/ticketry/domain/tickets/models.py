@@ -41,6 +41,22 @@ class Ticket(Base):
               postgresql_where=text(_RESPONSE_OPEN), sqlite_where=text(_RESPONSE_OPEN)),
         Index("ix_tickets_resolution_sla_open", "resolution_due_at",
               postgresql_where=text(_RESOLUTION_OPEN), sqlite_where=text(_RESOLUTION_OPEN)),
+        # Reports (migration 0015): each holds every column its aggregates read, so a range
+        # over most tickets reads the index, never the table. `deleted_at` is a column too:
+        # SQLite counts a partial index as covering only if it holds its WHERE's column.
+        Index("ix_tickets_dashboard_created", "queue_id", "status", "status_category",
+              "category", "ticket_type", "created_at", "deleted_at",
+              postgresql_where=text("deleted_at IS NULL"),
+              sqlite_where=text("deleted_at IS NULL")),
+        Index("ix_tickets_report_resolved", "resolved_at", "created_at", "resolution_minutes",
+              "resolution_due_at", "resolution_breached_at", "satisfaction_rating",
+              "assignee_id", "team_id", "queue_id", "deleted_at",
+              postgresql_where=text("deleted_at IS NULL"),
+              sqlite_where=text("deleted_at IS NULL")),
+        Index("ix_tickets_report_created", "created_at", "assignee_id", "team_id",
+              "first_response_at", "queue_id", "deleted_at",
+              postgresql_where=text("deleted_at IS NULL"),
+              sqlite_where=text("deleted_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
