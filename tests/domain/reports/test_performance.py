@@ -97,6 +97,27 @@ def test_team_codes_and_one_day_ranges(session: Session, manager: User,
         (engineer.username, 1, 1)]
 
 
+@pytest.mark.usefixtures("june")
+def test_a_queue_counts_only_its_own_tickets(session: Session, requester: User, manager: User,
+                                             engineer: User, other_engineer: User) -> None:
+    ticket_at(session, requester, at(3), queue="enterprise", ticket_type="problem",
+              assignee=engineer, first_response_hours=5, resolved_hours=6, rating=1)
+
+    enterprise = performance_report(session, actor=manager, start=JUNE[0], end=JUNE[1],
+                                     queue="enterprise")
+    [row] = enterprise.agents
+    assert row.user_id == engineer.id
+    assert PerformanceFigures.model_validate(row.model_dump()) == figures(
+        assigned=1, resolved=1, avg_resolution_hours=6.0, avg_first_response_hours=5.0,
+        avg_satisfaction=1.0)
+    assert enterprise.teams == []
+    # The June tickets are the default queue's: the same figures as in test_per_agent.
+    devops = performance_report(session, actor=manager, start=JUNE[0], end=JUNE[1],
+                                queue="devops")
+    assert {(row.user_id, row.assigned, row.resolved) for row in devops.agents} == {
+        (engineer.id, 3, 3), (other_engineer.id, 2, 1)}
+
+
 def test_an_empty_range_has_no_rows(session: Session, manager: User) -> None:
     report = performance_report(session, actor=manager, start=date(2020, 1, 1),
                                 end=date(2020, 1, 31))
