@@ -5,7 +5,7 @@ built from `django_peer/requirements.txt` when missing or when the pins change),
 Ticketry's. The Django project is `bench/suite/django_peer/` (settings, urls, wsgi, and the
 `seed_helpdesk` command that writes the suite's data shape with bulk_create).
 
-A seeded database is cached per size (`<workdir>/django-helpdesk/sqlite-<size>.db` and its
+A seeded database is cached per size (`<workdir>/django-helpdesk/sqlite-<size>-v<n>.db`, and its
 `.json` with the agent's token and the ids); each `prepare` serves a fresh copy of it, so the
 tickets created by one run never grow the next one's data.
 
@@ -38,11 +38,21 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
-from contender import Prepared, RequestSpec
+SUITE = Path(__file__).resolve().parents[1]
+if str(SUITE) not in sys.path:  # imported from outside run.py
+    sys.path.insert(0, str(SUITE))
 
-PROJECT = Path(__file__).resolve().parent.parent / "django_peer"
+from contender import Prepared, RequestSpec  # noqa: E402
+
+PROJECT = SUITE / "django_peer"
 REQUIREMENTS = PROJECT / "requirements.txt"
 GET_IDS = 1000  # distinct tickets the get operation rotates over
+# Bump when the seed's data shape changes: cached databases of another version are rebuilt.
+DATA_VERSION = 2
+NEW_TICKET = {"title": "VPN drops every few minutes on the office network",
+              "description": "Since this morning the VPN disconnects every few minutes. "
+                             "Reconnecting works, but calls and uploads are cut off.",
+              "priority": 2}
 
 NOTES = (
     "django-helpdesk 2.6.1 (Django 5.2, DRF) on SQLite (WAL), gunicorn sync workers; "
@@ -77,12 +87,7 @@ class DjangoHelpdesk:
 
         first, count = facts["first_ticket"], facts["tickets"]
         ids = random.Random(size).sample(range(first, first + count), min(GET_IDS, count))
-        create = {
-            "queue": facts["queue"],
-            "title": "Printer on the third floor jams",
-            "description": "It jams on every second page since this morning; restarting it did not help.",
-            "priority": 3,
-        }
+        create = {"queue": facts["queue"], **NEW_TICKET}
         return Prepared(
             env={
                 "HELPDESK_PEER_VENV": str(venv),
@@ -134,7 +139,8 @@ def ensure_venv(venv: Path) -> Path:
 
 def ensure_seeded(venv: Path, home: Path, size: int) -> tuple[Path, dict[str, int | str]]:
     """The cached database of `size` tickets and what its seeding printed, made when missing."""
-    database, facts_file = home / f"sqlite-{size}.db", home / f"sqlite-{size}.json"
+    stem = f"sqlite-{size}-v{DATA_VERSION}"
+    database, facts_file = home / f"{stem}.db", home / f"{stem}.json"
     if database.exists() and facts_file.exists():
         return database, json.loads(facts_file.read_text())
     home.mkdir(parents=True, exist_ok=True)

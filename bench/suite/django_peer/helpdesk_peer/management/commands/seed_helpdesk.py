@@ -1,12 +1,13 @@
 """Fill a migrated, empty django-helpdesk database with the benchmark suite's data shape.
 
-`size` tickets in one queue: a title and a sentence or two of description, a third each open,
-reopened (django-helpdesk has no "in progress"; reopened is its other open state) and resolved,
-priority 1-4, assigned to one of 20 staff agents (a few unassigned), submitted by one of 200
-requesters (django-helpdesk records a requester as `submitter_email`), created over the last
-year in id order (so ordering by -id is ordering by newest first), each with the "Ticket Opened"
-follow-up django-helpdesk itself writes when a ticket is created. Plus the staff agent the
-benchmark acts as and its DRF token. Prints what the contender needs as one line of JSON.
+`size` tickets in one queue, as the other contenders seed theirs: a title and two sentences of
+description; 30 % open, 20 % reopened (django-helpdesk has no "in progress"; reopened is its
+other open state), 50 % resolved; priority 1-4; assigned to one of 20 staff agents (a tenth
+unassigned); submitted by one of 200 requesters (django-helpdesk records a requester as
+`submitter_email`); created over the last year in id order (so ordering by -id is ordering by
+newest first); each with the "Ticket Opened" follow-up django-helpdesk itself writes when a
+ticket is created. Plus the staff agent the benchmark acts as and its DRF token. Prints what
+the contender needs as one line of JSON.
 """
 
 import json
@@ -27,7 +28,7 @@ WORDS = (
     "certificate", "dns", "firewall", "backup", "restore", "access", "request", "change",
     "incident", "upgrade", "license", "monitor", "alert", "queue", "timeout",
 )
-STATUSES = (Ticket.OPEN_STATUS, Ticket.REOPENED_STATUS, Ticket.RESOLVED_STATUS)
+STATUS_WEIGHTS = {Ticket.OPEN_STATUS: 0.3, Ticket.REOPENED_STATUS: 0.2, Ticket.RESOLVED_STATUS: 0.5}
 AGENTS = 20
 REQUESTERS = 200
 BATCH = 5000
@@ -70,19 +71,22 @@ class Command(BaseCommand):
 
         # Seconds back from now, sorted so that ids ascend with creation time.
         ages = sorted((rng.uniform(0, 365 * 86400) for _ in range(size)), reverse=True)
+        statuses = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()), k=size)
         # bulk_create would stamp auto_now/auto_now_add fields with the present moment.
         created_field = Ticket._meta.get_field("created")
         modified_field = Ticket._meta.get_field("modified")
         created_field.auto_now_add = modified_field.auto_now = False
         for start in range(0, size, BATCH):
             tickets = []
-            for age in ages[start:start + BATCH]:
+            for age, status in zip(ages[start:start + BATCH], statuses[start:start + BATCH],
+                                   strict=True):
                 created = now - timedelta(seconds=age)
                 tickets.append(Ticket(
-                    title=sentence(rng, 6),
-                    description=sentence(rng, 20 + rng.randrange(20)),
+                    title=sentence(rng, rng.randint(4, 8)),
+                    description=sentence(rng, rng.randint(10, 20)) + " "
+                    + sentence(rng, rng.randint(8, 16)),
                     queue=queue,
-                    status=rng.choice(STATUSES),
+                    status=status,
                     priority=rng.randint(1, 4),
                     assigned_to=rng.choice(agents) if rng.random() < 0.9 else None,
                     submitter_email=f"customer{rng.randrange(REQUESTERS)}@example.com",
