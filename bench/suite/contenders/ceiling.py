@@ -3,8 +3,9 @@
 Seeds its own schema (users, tokens, tickets; indexes for the list's filter and sort) with the
 suite's data shape, in bulk: a SQLite file under the workdir, or the PostgreSQL database
 `bench_ceiling_<size>` (through asyncpg, a bench-only dependency: `pip install -e '.[bench]'`).
-A rerun with the same (backend, size) reuses it, first deleting the tickets earlier `create`
-runs added, so every run starts from the same `size` tickets.
+Seeded once per (backend, size) into a pristine copy (`ceiling-<size>-seed.sqlite3`, or the
+database `bench_ceiling_<size>_seed`), which each `prepare` copies afresh, so every server
+starts from the same `size` tickets whatever an earlier `create` load added.
 
 By hand (prepares, then prints the environment, the header and the command):
 
@@ -19,6 +20,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import sqlite3
 import sys
 from datetime import UTC, datetime, timedelta
@@ -125,9 +127,11 @@ def _iso(moment: datetime) -> str:
 
 
 def seed_sqlite(path: Path, size: int, agent_token: str) -> None:
-    path.unlink(missing_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    for stale in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+        stale.unlink(missing_ok=True)
     now = datetime.now(UTC)
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = sqlite3.connect(partial, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(SQLITE_SCHEMA)
@@ -144,25 +148,8 @@ def seed_sqlite(path: Path, size: int, agent_token: str) -> None:
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
     finally:
-        conn.close()
-
-
-def reset_sqlite(path: Path, size: int) -> bool:
-    """Delete the tickets created after seeding; False if the file is not a seeded database."""
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None)
-    except sqlite3.OperationalError:
-        return False
-    try:
-        if conn.execute("SELECT count(*) FROM tickets WHERE id <= ?", (size,)).fetchone()[0] != size:
-            return False
-        conn.execute("DELETE FROM tickets WHERE id > ?", (size,))
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        return True
-    except sqlite3.DatabaseError:
-        return False
-    finally:
-        conn.close()
+        conn.close()  # the last connection: checkpoints and removes the WAL
+    partial.replace(path)
 
 
 async def seed_postgres(database: str, size: int, agent_token: str) -> None:
@@ -194,25 +181,26 @@ async def seed_postgres(database: str, size: int, agent_token: str) -> None:
         await conn.close()
 
 
-async def reset_postgres(database: str, size: int) -> bool:
-    """Delete the tickets created after seeding; False if the database is not a seeded one."""
+async def seeded_postgres(seed: str) -> bool:
     import asyncpg
 
+    admin = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres")
     try:
-        conn = await asyncpg.connect(f"{POSTGRES_SERVER}/{database}")
-    except asyncpg.InvalidCatalogNameError:
-        return False
-    try:
-        if await conn.fetchval("SELECT count(*) FROM tickets WHERE id <= $1", size) != size:
-            return False
-        if await conn.fetchval("DELETE FROM tickets WHERE id > $1 RETURNING 1", size):
-            await conn.execute(f"ALTER TABLE tickets ALTER COLUMN id RESTART WITH {size + 1}")
-            await conn.execute("VACUUM ANALYZE tickets")
-        return True
-    except asyncpg.UndefinedTableError:
-        return False
+        return bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", seed))
     finally:
-        await conn.close()
+        await admin.close()
+
+
+async def copy_postgres(seed: str, database: str) -> None:
+    """`database` afresh as a file copy of `seed` (statistics and visibility map included)."""
+    import asyncpg
+
+    admin = await asyncpg.connect(f"{POSTGRES_SERVER}/postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{database}" TEMPLATE "{seed}"')
+    finally:
+        await admin.close()
 
 
 class Ceiling:
@@ -223,19 +211,28 @@ class Ceiling:
         workdir.mkdir(parents=True, exist_ok=True)
         record_path = workdir / f"ceiling-{backend}-{size}.json"
         record = json.loads(record_path.read_text()) if record_path.exists() else {}
+        # Seeded once into a pristine copy; each prepare serves a fresh copy of it, so the
+        # tickets a `create` load added never reach the next server's reads.
+        fresh = record.get("version") == SCHEMA_VERSION
         if backend == "sqlite":
+            seed = workdir / f"ceiling-{size}-seed.sqlite3"
             path = workdir / f"ceiling-{size}.sqlite3"
             url = f"sqlite:///{path}"
-            if record.get("version") != SCHEMA_VERSION or not reset_sqlite(path, size):
+            if not fresh or not seed.exists():
+                record_path.unlink(missing_ok=True)
                 record = {"version": SCHEMA_VERSION, "token": secrets.token_urlsafe(32)}
-                seed_sqlite(path, size, record["token"])
+                seed_sqlite(seed, size, record["token"])
+            for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                stale.unlink(missing_ok=True)
+            shutil.copyfile(seed, path)
         elif backend == "postgresql":
-            database = f"bench_ceiling_{size}"
+            seed_database, database = f"bench_ceiling_{size}_seed", f"bench_ceiling_{size}"
             url = f"{POSTGRES_SERVER}/{database}"
-            if (record.get("version") != SCHEMA_VERSION
-                    or not asyncio.run(reset_postgres(database, size))):
+            if not fresh or not asyncio.run(seeded_postgres(seed_database)):
+                record_path.unlink(missing_ok=True)
                 record = {"version": SCHEMA_VERSION, "token": secrets.token_urlsafe(32)}
-                asyncio.run(seed_postgres(database, size, record["token"]))
+                asyncio.run(seed_postgres(seed_database, size, record["token"]))
+            asyncio.run(copy_postgres(seed_database, database))
         else:
             raise ValueError(f"unknown backend {backend!r}")
         record_path.write_text(json.dumps(record))
