@@ -105,6 +105,18 @@ class Server:
         assert self.process is not None
         return tree_cpu_seconds(self.process.pid)
 
+    def wait_idle(self, *, timeout: float = 15.0, window: float = 0.25) -> None:
+        """Until the server stops working off requests a load run left in flight (wrk stops
+        without waiting for them), so they are not counted in the next run."""
+        deadline = time.monotonic() + timeout
+        before = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(window)
+            after = self.cpu_seconds()
+            if after - before < 0.1 * window:
+                return
+            before = after
+
     def stop(self, *, grace: float = 20.0) -> None:
         process, self.process = self.process, None
         if process is None or process.poll() is not None:

@@ -38,7 +38,7 @@ def _missing_reason(rows: Iterable[Row], contender: str) -> str:
 
 def _ratio_target(name: str, backend: str, size: int, mine: Row | None, other: Row | None,
                   reference: str, goal: float, rows: list[Row], note: str = "") -> Row:
-    if mine is None or other is None:
+    if mine is None or other is None or not other["requests_per_second"]:
         missing = "ticketry not measured" if mine is None else _missing_reason(rows, reference)
         return {"target": name, "backend": backend, "size": size, "ticketry": None,
                 "reference": None, "ratio": None, "goal": goal, "met": None, "note": missing}

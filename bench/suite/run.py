@@ -207,8 +207,12 @@ class Suite:
                                 env=prepared.env, port=port, log=log)
                 with server:
                     for op in operations:
-                        self.rows.append(self.measure_operation(
-                            server, contender.name, prepared, op, backend, size, workers))
+                        row = self.measure_operation(server, contender.name, prepared, op,
+                                                     backend, size, workers)
+                        if row["status"] != "ok":
+                            print(f"  {contender.name} {backend} {size} {workers}w {op}: "
+                                  f"{row['status']}: {row['reason']}", flush=True)
+                        self.rows.append(row)
                         self.save()
             except (ServerError, OSError) as error:
                 self.rows.append(_row(contender.name, backend, size, workers, None,
@@ -238,6 +242,7 @@ class Suite:
                 load.run_wrk(server.port, request_file, script=script, seconds=args.warmup,
                              connections=args.connections, threads=args.threads)
             for _ in range(args.runs):
+                server.wait_idle()
                 load_before = os.getloadavg()[0]
                 cpu_before = server.cpu_seconds()
                 result = load.run_wrk(server.port, request_file, script=script,
@@ -251,10 +256,14 @@ class Suite:
                     "cpu_us_per_request": round(cpu * 1e6 / result.requests, 1)
                     if result.requests else None,
                     "errors": result.errors, "load_average": round(load_before, 2)})
+            server.wait_idle()
         except load.LoadError as error:
             return {**key, "status": "failed", "reason": f"wrk: {_reason(error)}", "runs": runs}
         if not server.process or server.process.poll() is not None:
             return {**key, "status": "failed", "reason": "server exited during the load"}
+        if not all(r["requests"] for r in runs):
+            return {**key, "status": "failed", "runs": runs,
+                    "reason": f"no request completed in a {args.duration:g} s run"}
 
         def median(field: str) -> float | None:
             values = [r[field] for r in runs if r[field] is not None]
