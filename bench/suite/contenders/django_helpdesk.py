@@ -55,7 +55,8 @@ NEW_TICKET = {"title": "VPN drops every few minutes on the office network",
               "priority": 2}
 
 NOTES = (
-    "django-helpdesk 2.6.1 (Django 5.2, DRF) on SQLite (WAL), gunicorn sync workers; "
+    "django-helpdesk 2.6.1 (Django 5.2, DRF) on SQLite (WAL), gunicorn sync workers (no "
+    "keep-alive: a connection per request); "
     "DRF token auth as a staff agent; get returns follow-ups nested and queue/assignee as ids; "
     "list = ?status=1&ordering=-id&page_size=20 (its own status filter; ordering through DRF's "
     "OrderingFilter set as the project's default filter backend; -id stands for created desc, "
@@ -129,7 +130,7 @@ def ensure_venv(venv: Path) -> Path:
         return venv
     if not (venv / "bin" / "python").exists():
         print(f"django-helpdesk: creating {venv}", file=sys.stderr)
-        subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     print("django-helpdesk: installing its requirements", file=sys.stderr)
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
                     "--disable-pip-version-check", "-r", str(REQUIREMENTS)], check=True)
