@@ -241,7 +241,7 @@ class Ceiling:
             # The server's settings (see ceiling_app.py); set in our environment to compare.
             env={"CEILING_DATABASE": url,
                  "CEILING_SQLITE_CALLS": os.environ.get("CEILING_SQLITE_CALLS", "direct"),
-                 "CEILING_PG_POOL": os.environ.get("CEILING_PG_POOL", "4")},
+                 "CEILING_PG_POOL": os.environ.get("CEILING_PG_POOL", "16")},
             headers={"Authorization": f"Bearer {record['token']}"},
             requests={
                 "get": RequestSpec("GET", [f"/tickets/{rng.randint(1, size)}"
