@@ -37,6 +37,9 @@ class Contender(Protocol):
     name: str  # "ticketry", "ceiling", "django-helpdesk"
     operations: tuple[str, ...]  # which operations it serves
 
+    # Optional, read with getattr by run.py: `backends` (a tuple; others are reported as
+    # skipped) and `notes` (a sentence for the report's header: how this contender differs).
+
     def prepare(self, *, backend: str, size: int, workdir: Path) -> Prepared:
         """Create/seed its database with `size` tickets (backend "sqlite" or "postgresql";
         PostgreSQL server at 127.0.0.1:5432, user postgres, trust auth: create its own database

@@ -150,10 +150,11 @@ def markdown(meta: dict[str, Any], rows: list[Row], extras: dict[str, Any]) -> s
         if meta.get(key):
             lines.append(f"- {key.replace('_', ' ')}: {meta[key]}")
     lines += [f"- note: {note}" for note in meta.get("notes", [])]
-    lines += ["", "## Requests", "",
-              "| contender | backend | size | workers | operation | req/s | p50 ms | p99 ms "
-              "| CPU µs/req | errors |",
-              "|---|---|---:|---:|---|---:|---:|---:|---:|---:|"]
+    if rows:
+        lines += ["", "## Requests", "",
+                  "| contender | backend | size | workers | operation | req/s | p50 ms | p99 ms "
+                  "| CPU µs/req | errors |",
+                  "|---|---|---:|---:|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         head = f"| {r['contender']} | {r['backend']} | {r['size']:,} | {r['workers'] or '-'} " \
                f"| {r['operation'] or '-'} |"

@@ -143,11 +143,6 @@ class Suite:
                          f"{args.warmup:g} s warm-up, {args.runs} timed runs of "
                          f"{args.duration:g} s (medians)"),
             "notes": [
-                "Ticketry runs with rate limiting off (TICKETRY_RATE_LIMIT_ENABLED=false), a "
-                "deliberate difference from its defaults: one agent at 32 connections would "
-                "otherwise measure 429 answers. Authentication, permission checks and history "
-                "stay on; the embedded worker is off (`serve --no-worker`), so notification "
-                "and webhook jobs are queued, not delivered.",
                 "wrk runs on the same machine as the servers and takes CPU from them.",
                 "Each server start gets a fresh copy of the seeded database; per server, reads "
                 "run before writes (comment, then create).",
@@ -183,6 +178,16 @@ class Suite:
 
     def measure(self, contender: Contender, backend: str, size: int) -> None:
         args = self.args
+        # Optional attributes a contender may have besides the protocol's.
+        notes = getattr(contender, "notes", None)
+        if notes and f"{contender.name}: {notes}" not in self.meta["notes"]:
+            self.meta["notes"].append(f"{contender.name}: {notes}")
+        backends = getattr(contender, "backends", None)
+        if backends is not None and backend not in backends:
+            self.rows.append(_row(contender.name, backend, size, None, None, status="skipped",
+                                  reason=f"measured on {', '.join(backends)} only"))
+            self.save()
+            return
         for workers in args.workers:
             label = f"{contender.name} {backend} {size} tickets, {workers} worker(s)"
             print(f"{label}: preparing", flush=True)

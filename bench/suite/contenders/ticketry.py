@@ -45,6 +45,13 @@ def _log(message: str) -> None:
 class Ticketry:
     name = "ticketry"
     operations = ("get", "list", "create", "comment", "search", "dashboard")
+    notes = ("rate limiting off (TICKETRY_RATE_LIMIT_ENABLED=false), a deliberate difference "
+             "from its defaults: one agent at 32 connections would otherwise measure 429 "
+             "answers; authentication, permission checks and history on; production settings "
+             "(a JSON log line per request); the embedded worker off (`serve --no-worker`), so "
+             "notification and webhook jobs are queued, not delivered; a bearer token from "
+             "the real login; 40 agents in 8 teams and 200 requesters (bench/ticket_data.py), "
+             "3 comments per ticket.")
 
     def prepare(self, *, backend: str, size: int, workdir: Path) -> Prepared:
         home = workdir / "ticketry"
