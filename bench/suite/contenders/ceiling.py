@@ -37,7 +37,7 @@ from contender import Prepared, RequestSpec  # noqa: E402
 
 POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
 # Bump when the schema or the data shape changes: cached databases of another version are rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 AGENTS = 20
 CUSTOMERS = 200
 STATUS_WEIGHTS = {"open": 0.3, "in_progress": 0.2, "resolved": 0.5}
@@ -82,6 +82,9 @@ CREATE TABLE tickets (
     created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL);
 CREATE INDEX ix_tickets_status_created ON tickets (status, created_at, id);
 CREATE INDEX ix_tickets_created ON tickets (created_at, id);
+-- The list's total: an index-only scan of this one (three keys, deduplicated) is about 4x
+-- faster than of the wide index above. (On SQLite it made no difference: not there.)
+CREATE INDEX ix_tickets_status ON tickets (status);
 """
 
 
