@@ -10,9 +10,11 @@ model and history: the gap to Ticketry is their cost.
 Configuration (read once per worker process, at lifespan startup):
 
 - CEILING_DATABASE: `sqlite:///<path>` or `postgresql://user@host:port/db` (required).
-- CEILING_SQLITE_CALLS: `direct` (default: sqlite3 on the event loop; each statement takes
-  microseconds and a worker has one connection, so a thread hop only adds latency) or `thread`
-  (one dedicated thread per worker).
+- CEILING_SQLITE_CALLS: `direct` (default: sqlite3 on the event loop) or `thread` (one
+  dedicated thread per worker, one hop per request). Measured (1 worker, 32 connections):
+  direct is faster, get ~37 vs ~65-85 CPU µs per request and twice the requests/s, create
+  ~56 vs ~80 µs; the list over 100 000 tickets (a COUNT of ~0.7 ms) is even on requests/s but
+  has a longer p99 on the loop, which serves no one else while SQLite counts.
 - CEILING_PG_POOL: asyncpg connections per worker (default 16: with fewer, commits queue
   for a connection instead of sharing a WAL flush; 2, 4, 8, 16, 32 were measured).
 
