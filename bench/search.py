@@ -23,18 +23,20 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, exists, func, insert, or_, select, text
+from sqlalchemy import exists, func, insert, or_, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from ticketry.db import Database, normalize_database_url
+# bench/ is the script's directory, so its neighbour module imports as a top-level one.
+from ticket_data import fresh_database
+
+from ticketry.db import Database
 from ticketry.domain.comments.models import Comment
 from ticketry.domain.queues.service import find_queue_config, install_presets
 from ticketry.domain.search.schemas import TicketSearch
@@ -67,24 +69,6 @@ def vocabulary(rng: random.Random, size: int = 20_000) -> tuple[list[str], list[
             seen.add(word)
             words.append(word)
     return words, list(accumulate(1 / (rank + 1) for rank in range(len(words))))
-
-
-@contextmanager
-def fresh_database(raw: str | None, work: Path) -> Iterator[str]:
-    if not raw:
-        yield f"sqlite:///{work / 'search.db'}"
-        return
-    server = normalize_database_url(raw)
-    name = f"ticketry_bench_search_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def populate(database: Database, tickets: int, *, batch: int = 5000) -> dict[str, Any]:
@@ -237,7 +221,7 @@ def main() -> list[dict[str, Any]]:
     results = []
     with tempfile.TemporaryDirectory(prefix="ticketry-bench-") as tmp:
         for label, raw in backends:
-            with fresh_database(raw, Path(tmp)) as url:
+            with fresh_database(raw, Path(tmp), "search") as url:
                 results.append(run_backend(label, url, args.tickets, args.repeat))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)

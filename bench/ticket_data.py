@@ -7,22 +7,25 @@ enterprise queues, ~60 % resolved (some late, some breached), rated, assigned to
 from __future__ import annotations
 
 import random
+import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select, text
 
-from ticketry.db import Database, normalize_database_url
+from ticketry.db import Database
 from ticketry.domain.queues.config import queue_configs
 from ticketry.domain.queues.service import find_queue_config, install_presets
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.users.models import Role, Team, User
 from ticketry.migrations import upgrade_to_head
+
+# The repository root, so the test suite's database helper imports from a bench script.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.databases import fresh_database_url
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 WORDS = ("server", "database", "network", "printer", "laptop", "vpn", "email", "outage", "slow",
@@ -31,24 +34,11 @@ WORDS = ("server", "database", "network", "printer", "laptop", "vpn", "email", "
          "incident", "upgrade", "license", "monitor", "alert", "queue", "timeout")
 
 
-@contextmanager
-def fresh_database(raw: str | None, work: Path, name: str) -> Iterator[str]:
+def fresh_database(raw: str | None, work: Path, name: str) -> AbstractContextManager[str]:
     """A SQLite file in `work`, or a new database on the PostgreSQL server of `raw`, dropped
-    afterwards."""
-    if not raw or make_url(raw).get_backend_name() == "sqlite":
-        yield f"sqlite:///{work / f'{name}.db'}"
-        return
-    server = normalize_database_url(raw)
-    database = f"ticketry_bench_{name}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{database}"'))
-    try:
-        yield server.set(database=database).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+    afterwards (the test suite's helper)."""
+    return fresh_database_url(raw or "", sqlite_file=work / f"{name}.db",
+                              prefix=f"ticketry_bench_{name}")
 
 
 def _sentence(rng: random.Random, words: int) -> str:
