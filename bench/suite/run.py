@@ -143,7 +143,9 @@ class Suite:
                          f"{args.warmup:g} s warm-up, {args.runs} timed runs of "
                          f"{args.duration:g} s (medians)"),
             "notes": [
-                "wrk runs on the same machine as the servers and takes CPU from them.",
+                "wrk runs on the same machine as the servers and takes CPU from them. CPU µs "
+                "per request counts the server's process tree only, not PostgreSQL's own "
+                "processes (SQLite runs inside the server, so it is counted).",
                 "Each server start gets a fresh copy of the seeded database; per server, reads "
                 "run before writes (comment, then create).",
             ],
