@@ -166,7 +166,9 @@ def markdown(meta: dict[str, Any], rows: list[Row], extras: dict[str, Any]) -> s
             lines.append(f"{head} {r['status']}: {r.get('reason', '')} | | | | |")
     found = targets(rows) + extra_targets(extras)
     if found:
-        lines += ["", "## Targets (one worker, 32 connections, same run)", "",
+        lines += ["", "## Targets", "",
+                  "Ratios of requests/s with one worker at the same backend and size, measured "
+                  "in this run (scaling: 2 workers / 1 worker).", "",
                   "| target | backend | size | ticketry | reference | ratio | goal | met |",
                   "|---|---|---:|---:|---:|---:|---:|---|"]
         for t in found:
