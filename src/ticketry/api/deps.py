@@ -43,7 +43,8 @@ async def unit_of_work(request: Request) -> AsyncIterator[Session]:
 
     Async on purpose: opening a session does no I/O, and commit/rollback are short, so running
     them on the event loop saves two thread hand-offs per request (each costs more than the
-    statement itself under load)."""
+    statement itself under load). Nothing that may wait for a pooled connection runs here or in
+    any other async dependency: the first statement of a request runs in a worker thread."""
     database = get_database(request)
     # Uploads read first, stream, then write in a unit of work of their own (under the
     # write gate): their request session only reads, so it never holds SQLite's write lock.
@@ -59,7 +60,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 
-async def authenticated(
+def authenticated(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -67,6 +68,9 @@ async def authenticated(
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
     api_token: Annotated[str | None, Depends(api_token_scheme)],
 ) -> Authenticated:
+    """Synchronous on purpose: it is the request's first use of the database, so it may wait for a
+    pooled connection, and that wait must happen in a worker thread. On the event loop it would
+    stop the commits of the requests holding the connections (see `unit_of_work`)."""
     auth = authenticate_request(session, settings=settings, bearer=bearer, api_token=api_token)
     if auth.api_token_id is not None and auth.api_token_use_stale:
         background.add_task(record_token_use, get_database(request), auth.api_token_id)

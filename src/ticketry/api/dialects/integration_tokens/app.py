@@ -53,7 +53,7 @@ def _error(status: int, error: str, detail: str | None = None,
                      headers=headers)
 
 
-async def token_user(
+def token_user(
     request: Request,
     session: SessionDep,
     background: BackgroundTasks,

@@ -81,7 +81,7 @@ def validation_failed(problems: list[str]) -> SupportError:
     return SupportError(400, {"error": "Validation failed", "details": problems})
 
 
-async def support_actor(
+def support_actor(
     request: Request, session: SessionDep, settings: SettingsDep, background: BackgroundTasks,
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
     api_token: Annotated[str | None, Depends(api_token_scheme)],
