@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
 from ticketry.db import Database, utcnow
@@ -96,6 +97,32 @@ def test_ensure_job_keeps_one_row_per_key(session: Session) -> None:
     jobs.ensure_job(session, kind="tick", dedupe_key="periodic:tick")
     jobs.ensure_job(session, kind="tick", dedupe_key="periodic:tick")
     session.flush()
+
+    rows = session.scalars(select(Job).where(Job.dedupe_key == "periodic:tick")).all()
+    assert len(rows) == 1
+
+
+def test_ensure_job_accepts_a_job_made_by_another_worker_at_the_same_moment(
+        session: Session) -> None:
+    """Two workers starting together both look, find nothing, and insert: the second insert
+    meets the first's row (the unique dedupe key) and is no error."""
+    connection = session.connection()
+    raced: list[bool] = []
+
+    def the_other_worker_inserts(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not raced and statement.lstrip().upper().startswith("SELECT") \
+                and "dedupe_key" in statement:
+            raced.append(True)
+            jobs.enqueue_job(session, kind="tick", dedupe_key="periodic:tick")
+            session.flush()
+
+    event.listen(connection, "after_cursor_execute", the_other_worker_inserts)
+    try:
+        jobs.ensure_job(session, kind="tick", dedupe_key="periodic:tick")
+    finally:
+        event.remove(connection, "after_cursor_execute", the_other_worker_inserts)
+
+    assert raced
 
     rows = session.scalars(select(Job).where(Job.dedupe_key == "periodic:tick")).all()
     assert len(rows) == 1

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ticketry.db import utcnow
@@ -57,10 +58,15 @@ def ensure_job(session: Session, *, kind: str, dedupe_key: str,
     """Create the job named by `dedupe_key` unless it exists (periodic tasks)."""
     exists = session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key))
     if exists is None:
-        with session.begin_nested():
-            enqueue_job(session, kind=kind, payload=payload, run_at=run_at,
-                        dedupe_key=dedupe_key, max_attempts=1_000_000)
-            session.flush()
+        try:
+            with session.begin_nested():
+                enqueue_job(session, kind=kind, payload=payload, run_at=run_at,
+                            dedupe_key=dedupe_key, max_attempts=1_000_000)
+                session.flush()
+        except IntegrityError:
+            # Another worker starting at the same moment made it between our look and our
+            # insert: the job exists, which is all this asks.
+            pass
 
 
 def _ready(now: datetime) -> ColumnElement[bool]:
