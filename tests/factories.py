@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ticketry.domain.attachments.storage import LocalStorage, StagedUpload
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.tickets.schemas import TicketCreate
 from ticketry.domain.tickets.service import create_ticket
@@ -59,3 +60,13 @@ def login(client: TestClient, user: User, password: str = PASSWORD) -> dict[str,
                            json={"username": user.username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def stage_file(storage: LocalStorage, name: str, content: bytes, *,
+               max_size: int = 10 * 1024 * 1024) -> StagedUpload:
+    """A file as an upload leaves it: staged in storage, named, complete."""
+    staged = storage.stage(max_size)
+    staged.filename = name
+    staged.write(content)
+    staged.finish()
+    return staged

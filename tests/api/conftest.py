@@ -14,7 +14,7 @@ from httpx import Response
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from tests.factories import PASSWORD, make_ticket, make_user
+from tests.factories import PASSWORD, make_ticket, make_user, stage_file
 from ticketry.config import Settings
 from ticketry.domain.attachments.service import add_attachment
 from ticketry.domain.attachments.storage import LocalStorage
@@ -88,12 +88,9 @@ def world(session: Session, settings: Settings) -> World:
     comment, _ = add_comment(session, actor=engineer, ticket_id=ticket.public_id,
                              data=CommentCreate(content="Looking into it."))
     storage = LocalStorage(settings.storage_path)
-    staged = storage.stage(1024)
-    staged.filename = "df.txt"
-    staged.write(b"/dev/sda1 100%\n")
-    staged.finish()
     attachment, _ = add_attachment(session, actor=requester, ticket_id=ticket.public_id,
-                                   staged=staged, storage=storage)
+                                   staged=stage_file(storage, "df.txt", b"/dev/sda1 100%\n"),
+                                   storage=storage)
     others_ticket = make_ticket(session, stranger, title="Stranger's ticket")
 
     def actor(user: User) -> Actor:

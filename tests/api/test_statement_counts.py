@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tests.api.conftest import API
 from tests.conftest import StatementCounter
-from tests.factories import PASSWORD, make_ticket, make_user
+from tests.factories import PASSWORD, make_ticket, make_user, stage_file
 from ticketry.config import Settings
 from ticketry.domain.attachments.service import add_attachment
 from ticketry.domain.attachments.storage import LocalStorage
@@ -54,12 +54,9 @@ def busy_tickets(session: Session, settings: Settings) -> Callable[[int, int], l
             for n in range(extras):
                 add_comment(session, actor=engineer, ticket_id=ticket.public_id,
                             data=CommentCreate(content=f"Update {n}"))
-                staged = storage.stage(1024)
-                staged.filename = f"log-{n}.txt"
-                staged.write(b"disk at 100%\n")
-                staged.finish()
                 add_attachment(session, actor=requester, ticket_id=ticket.public_id,
-                               staged=staged, storage=storage)
+                               staged=stage_file(storage, f"log-{n}.txt", b"disk at 100%\n"),
+                               storage=storage)
             ids.append(str(ticket.public_id))
         session.commit()
         return ids

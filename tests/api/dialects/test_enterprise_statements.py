@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.conftest import StatementCounter
-from tests.factories import PASSWORD, make_ticket, make_user
+from tests.factories import PASSWORD, make_ticket, make_user, stage_file
 from ticketry.config import Settings
 from ticketry.domain.attachments.service import add_attachment
 from ticketry.domain.attachments.storage import LocalStorage
@@ -69,12 +69,9 @@ def busy(session: Session, settings: Settings, manager: User,
             for k in range(extras):
                 add_comment(session, actor=engineer, ticket_id=ticket.public_id,
                             data=CommentCreate(content=f"Update {k} for @{requester.username}"))
-                staged = storage.stage(1024)
-                staged.filename = f"log-{k}.txt"
-                staged.write(b"disk at 100%\n")
-                staged.finish()
                 add_attachment(session, actor=requester, ticket_id=ticket.public_id,
-                               staged=staged, storage=storage)
+                               staged=stage_file(storage, f"log-{k}.txt", b"disk at 100%\n"),
+                               storage=storage)
                 other = make_ticket(session, requester, queue="enterprise")
                 link_tickets(session, actor=manager, ticket=ticket, target=other,
                              kind="relates_to")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.factories import make_ticket
+from tests.factories import make_ticket, stage_file
 from tests.fake_clamd import EICAR, SIGNATURE, STREAM_MAX_LENGTH, FakeClamd, fake_clamd, unused_address
 from ticketry.domain.attachments.errors import AttachmentInfected, ScannerUnavailable
 from ticketry.domain.attachments.models import Attachment
@@ -22,7 +22,7 @@ from ticketry.domain.attachments.scanning import (
     file_chunks,
 )
 from ticketry.domain.attachments.service import add_attachment, add_attachments_each
-from ticketry.domain.attachments.storage import LocalStorage, StagedUpload
+from ticketry.domain.attachments.storage import LocalStorage
 from ticketry.domain.events.models import Event
 from ticketry.domain.history.models import TicketHistory
 from ticketry.domain.tickets.models import Ticket
@@ -39,14 +39,6 @@ def clamd() -> Iterator[FakeClamd]:
 
 def scanner(clamd: FakeClamd, backend: str, **options: float) -> ClamdScanner:
     return ClamdScanner(clamd.address(backend), **options)  # type: ignore[arg-type]
-
-
-def staged_file(storage: LocalStorage, name: str, content: bytes) -> StagedUpload:
-    staged = storage.stage(10 * 1024 * 1024)
-    staged.filename = name
-    staged.write(content)
-    staged.finish()
-    return staged
 
 
 def counts(session: Session) -> tuple[int, int, int]:
@@ -134,7 +126,7 @@ def test_a_scanned_file_is_stored_as_clean(session: Session, requester: User, ti
                                            clamd: FakeClamd, backend: str,
                                            tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path, scanner=scanner(clamd, backend))
-    staged = staged_file(storage, "df.txt", b"/dev/sda1 100%\n")
+    staged = stage_file(storage, "df.txt", b"/dev/sda1 100%\n")
 
     attachment, _ = add_attachment(session, actor=requester, ticket_id=ticket.public_id,
                                    staged=staged, storage=storage)
@@ -149,7 +141,7 @@ def test_without_a_scanner_the_file_says_it_was_not_scanned(
         session: Session, requester: User, ticket: Ticket, tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path)
     attachment, _ = add_attachment(session, actor=requester, ticket_id=ticket.public_id,
-                                   staged=staged_file(storage, "df.txt", b"ok\n"),
+                                   staged=stage_file(storage, "df.txt", b"ok\n"),
                                    storage=storage)
     assert attachment.virus_scan_status == "not_scanned"
 
@@ -159,7 +151,7 @@ def test_an_infected_file_leaves_no_row_no_event_and_no_bytes(
         session: Session, requester: User, ticket: Ticket, clamd: FakeClamd, backend: str,
         tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path, scanner=scanner(clamd, backend))
-    staged = staged_file(storage, "invoice.txt", b"Please pay: " + EICAR)
+    staged = stage_file(storage, "invoice.txt", b"Please pay: " + EICAR)
     before = counts(session)
 
     with pytest.raises(AttachmentInfected) as refused:
@@ -178,7 +170,7 @@ def test_while_the_scanner_is_down_files_are_refused(
         session: Session, requester: User, ticket: Ticket, backend: str,
         tmp_path: Path) -> None:
     storage = LocalStorage(tmp_path, scanner=ClamdScanner(unused_address(backend)))
-    staged = staged_file(storage, "df.txt", b"ok\n")
+    staged = stage_file(storage, "df.txt", b"ok\n")
     before = counts(session)
 
     with pytest.raises(ScannerUnavailable):
@@ -194,8 +186,8 @@ def test_of_several_files_only_the_infected_one_is_refused(
         tmp_path: Path) -> None:
     """The healthcare dialect's multi-file upload: each file judged on its own."""
     storage = LocalStorage(tmp_path, scanner=scanner(clamd, "unix"))
-    files = [staged_file(storage, "a.txt", b"fine\n"), staged_file(storage, "b.txt", EICAR),
-             staged_file(storage, "c.log", b"also fine\n")]
+    files = [stage_file(storage, "a.txt", b"fine\n"), stage_file(storage, "b.txt", EICAR),
+             stage_file(storage, "c.log", b"also fine\n")]
 
     outcomes = add_attachments_each(session, actor=requester, ticket_id=ticket.public_id,
                                     staged_files=files, storage=storage)

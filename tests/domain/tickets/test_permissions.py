@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.factories import make_ticket, make_user
+from tests.factories import make_ticket, make_user, stage_file
 from ticketry.domain.attachments import service as attachments
 from ticketry.domain.attachments.storage import LocalStorage, StagedUpload
 from ticketry.domain.comments import service as comments
@@ -35,10 +35,7 @@ def storage(tmp_path: Path) -> LocalStorage:
 
 @pytest.fixture
 def upload(storage: LocalStorage) -> Iterator[StagedUpload]:
-    staged = storage.stage(1024)
-    staged.filename = "df-output.txt"
-    staged.write(b"/dev/sda1  100G  100G  0  100% /\n")
-    staged.finish()
+    staged = stage_file(storage, "df-output.txt", b"/dev/sda1  100G  100G  0  100% /\n")
     yield staged
     staged.discard()
 
