@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     database_url: str = Field("", validation_alias=_env("DATABASE_URL", "DATABASE_URL"))
     db_pool_size: int = Field(20, validation_alias=_env("DB_POOL_SIZE"))
     db_max_overflow: int = Field(20, validation_alias=_env("DB_MAX_OVERFLOW"))
+    # Requests of one worker inside the database at once; more wait their turn on the event
+    # loop. Capped to what the pool can always serve (`DatabaseSlots.for_pool`).
+    db_concurrency: int = Field(8, ge=1, validation_alias=_env("DB_CONCURRENCY"))
     secret_key: str = Field("", validation_alias=_env("SECRET_KEY", "JWT_SECRET_KEY"))
     access_token_minutes: int = Field(30, validation_alias=_env("ACCESS_TOKEN_MINUTES"))
     refresh_token_days: int = Field(14, validation_alias=_env("REFRESH_TOKEN_DAYS"))

@@ -14,7 +14,12 @@ from ticketry.api.dialects.enterprise import create_enterprise_app
 from ticketry.api.dialects.healthcare import create_healthcare_app
 from ticketry.api.dialects.integration_tokens import create_integration_app
 from ticketry.api.dialects.support import create_support_app
-from ticketry.api.middleware import ErrorBody, RequestContextMiddleware, WriteGate
+from ticketry.api.middleware import (
+    DatabaseSlots,
+    ErrorBody,
+    RequestContextMiddleware,
+    WriteGate,
+)
 from ticketry.api.problems import install_problem_handlers
 from ticketry.api.rate_limits import RateLimiter, RateLimitMiddleware
 from ticketry.api.v1 import router as v1_router
@@ -24,6 +29,7 @@ from ticketry.domain.attachments.scanning import configured_scanner
 from ticketry.domain.attachments.storage import LocalStorage
 from ticketry.domain.health.service import database_reachable
 
+API_PREFIX = "/api/v1"
 # The devops-service document's API version, which its /health shows.
 DOCUMENT_API_VERSION = "1.0.0"
 
@@ -57,33 +63,31 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                                      scanner=configured_scanner(settings.clamav_socket))
     install_problem_handlers(app)
     app.state.write_gate = WriteGate(enabled=database.is_sqlite)
+    app.state.db_slots = DatabaseSlots.for_pool(
+        wanted=settings.db_concurrency, pool=settings.db_pool_size + settings.db_max_overflow,
+        sqlite=database.is_sqlite)
     error_bodies: list[tuple[str, ErrorBody]] = []
-    app.include_router(v1_router, prefix="/api/v1")
+    # Routes are tried in order, and each costs a few microseconds: the mounts (one prefix test
+    # each) and /health go before the canonical API's many routes.
     if settings.healthcare_api_enabled:
         prefix = settings.healthcare_api_prefix.rstrip("/") or "/healthcare"
         app.mount(prefix, create_healthcare_app(settings, database, app.state.storage,
-                                                app.state.write_gate))
+                                                app.state.write_gate, app.state.db_slots))
         error_bodies.append((prefix, healthcare.raw_error_body))
     if settings.support_api_enabled:
         prefix = settings.support_api_prefix.rstrip("/") or "/support"
         app.mount(prefix, create_support_app(settings, database, app.state.storage,
-                                             app.state.write_gate))
+                                             app.state.write_gate, app.state.db_slots))
         error_bodies.append((prefix, support.raw_error_body))
     if settings.integration_api_enabled:
         prefix = settings.integration_api_prefix.rstrip("/") + "/api/tickets"
-        app.mount(prefix, create_integration_app(settings, database))
+        app.mount(prefix, create_integration_app(settings, database, app.state.db_slots))
         error_bodies.append((prefix, integration_tokens.raw_error_body))
     if settings.enterprise_api_enabled:
         prefix = settings.enterprise_api_prefix.rstrip("/") or "/enterprise"
         app.mount(prefix, create_enterprise_app(settings, database, app.state.storage,
-                                                app.state.write_gate))
+                                                app.state.write_gate, app.state.db_slots))
         error_bodies.append((prefix, enterprise.raw_error_body))
-    if settings.rate_limit_enabled:
-        # Inside RequestContextMiddleware: refusals get request ids, bodies are size-checked.
-        app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings),
-                           error_bodies=error_bodies)
-    app.add_middleware(RequestContextMiddleware, max_body_size=settings.max_json_body_size,
-                       write_gate=app.state.write_gate, error_bodies=error_bodies)
 
     @app.get("/health", tags=["health"], responses={503: {"description": "Database unreachable"}})
     def health(session: SessionDep, settings: SettingsDep, request: Request) -> Any:
@@ -94,5 +98,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             body["status"] = "unhealthy"
             return JSONResponse(body, status_code=503)
         return body
+
+    for prefix, _ in error_bodies:
+        if prefix == API_PREFIX or prefix.startswith(API_PREFIX + "/"):
+            raise ValueError(f"a document's API at {prefix} would shadow the canonical API")
+    app.include_router(v1_router, prefix=API_PREFIX)
+    if settings.rate_limit_enabled:
+        # Inside RequestContextMiddleware: refusals get request ids, bodies are size-checked.
+        app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings),
+                           error_bodies=error_bodies)
+    app.add_middleware(RequestContextMiddleware, max_body_size=settings.max_json_body_size,
+                       write_gate=app.state.write_gate, error_bodies=error_bodies)
 
     return app

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from contextlib import nullcontext
+from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import BackgroundTasks, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ticketry.api.middleware import DatabaseSlots
 from ticketry.config import Settings
 from ticketry.db import Database
 from ticketry.domain.api_tokens.service import record_api_token_use
@@ -28,7 +31,7 @@ api_token_scheme = APIKeyHeader(name="X-API-Token", auto_error=False,
                                 description="An API token (tkr_...)")
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -38,20 +41,51 @@ def get_database(request: Request) -> Database:
     return database
 
 
+def _writes(request: Request) -> bool:
+    """Whether the request's session writes. Uploads read first, stream, then write in a unit of
+    work of their own (under the write gate): their request session only reads, so it never
+    holds SQLite's write lock."""
+    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+    return request.method not in _READ_METHODS and not multipart
+
+
+def first_statement_may_wait(request: Request) -> bool:
+    """On SQLite a writing session begins with BEGIN IMMEDIATE, which waits while another process
+    (the job worker, a sibling server worker) holds the write lock: its first statement must
+    run in a worker thread, never on the event loop."""
+    return _writes(request) and get_database(request).is_sqlite
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+async def run_db(request: Request, call: Callable[P, R], /, *args: P.args,
+                 **kwargs: P.kwargs) -> R:
+    """Run a reading service call where it costs least. SQLite in WAL mode never makes a reader
+    wait, and the request holds a database slot, so the call runs on the event loop: a hand-off
+    to a worker thread (and back) costs more than most reads. Anything that may wait (a write,
+    a PostgreSQL round trip) runs in a worker thread."""
+    if not _writes(request) and get_database(request).is_sqlite:
+        return call(*args, **kwargs)
+    return await run_in_threadpool(call, *args, **kwargs)
+
+
 async def unit_of_work(request: Request) -> AsyncIterator[Session]:
     """One transaction per request, committed before the response is sent.
 
     Async on purpose: opening a session does no I/O, and commit/rollback are short, so running
     them on the event loop saves two thread hand-offs per request (each costs more than the
-    statement itself under load). Nothing that may wait for a pooled connection runs here or in
-    any other async dependency: the first statement of a request runs in a worker thread."""
+    statement itself under load). The request first takes one of the worker's database slots
+    (`DatabaseSlots`), so its first statement finds a free pooled connection and may run on the
+    event loop too (authentication does). SQLite writers hold the write gate instead: one at a
+    time, taken before the body was read (`RequestContextMiddleware`)."""
     database = get_database(request)
-    # Uploads read first, stream, then write in a unit of work of their own (under the
-    # write gate): their request session only reads, so it never holds SQLite's write lock.
-    multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
-    with database.unit_of_work(
-            write=request.method not in _READ_METHODS and not multipart) as session:
-        yield session
+    write = _writes(request)
+    slots: DatabaseSlots = request.app.state.db_slots
+    async with nullcontext() if write and database.is_sqlite else slots:
+        with database.unit_of_work(write=write) as session:
+            yield session
 
 
 SessionDep = Annotated[Session, Depends(unit_of_work, scope="function")]
@@ -60,7 +94,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 
-def authenticated(
+async def authenticated(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -68,10 +102,14 @@ def authenticated(
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
     api_token: Annotated[str | None, Depends(api_token_scheme)],
 ) -> Authenticated:
-    """Synchronous on purpose: it is the request's first use of the database, so it may wait for a
-    pooled connection, and that wait must happen in a worker thread. On the event loop it would
-    stop the commits of the requests holding the connections (see `unit_of_work`)."""
-    auth = authenticate_request(session, settings=settings, bearer=bearer, api_token=api_token)
+    """On the event loop where it cannot wait: one indexed lookup, and the request's slot (see
+    `unit_of_work`) means the connection is there. A thread hand-off costs more than the query."""
+    if first_statement_may_wait(request):
+        auth = await run_in_threadpool(authenticate_request, session, settings=settings,
+                                       bearer=bearer, api_token=api_token)
+    else:
+        auth = authenticate_request(session, settings=settings, bearer=bearer,
+                                    api_token=api_token)
     if auth.api_token_id is not None and auth.api_token_use_stale:
         background.add_task(record_token_use, get_database(request), auth.api_token_id)
     return auth

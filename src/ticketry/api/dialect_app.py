@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ticketry.api.middleware import WriteGate
+from ticketry.api.middleware import DatabaseSlots, WriteGate
 from ticketry.config import Settings
 from ticketry.db import Database
 from ticketry.domain.attachments.storage import LocalStorage
@@ -13,7 +13,8 @@ from ticketry.domain.attachments.storage import LocalStorage
 
 def dialect_app(*, title: str, version: str, description: str, settings: Settings,
                 database: Database, storage: LocalStorage | None = None,
-                write_gate: WriteGate | None = None, queue_key: str | None = None,
+                write_gate: WriteGate | None = None,
+                db_slots: DatabaseSlots, queue_key: str | None = None,
                 docs: bool = True) -> FastAPI:
     docs = docs and bool(settings.docs_enabled)
     app = FastAPI(title=title, version=version, description=description,
@@ -23,5 +24,6 @@ def dialect_app(*, title: str, version: str, description: str, settings: Setting
     app.state.database = database
     app.state.storage = storage
     app.state.write_gate = write_gate
+    app.state.db_slots = db_slots
     app.state.queue_key = queue_key
     return app

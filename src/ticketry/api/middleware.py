@@ -62,6 +62,40 @@ class WriteGate:
             self._lock.release()
 
 
+class DatabaseSlots:
+    """Admits at most `limit` requests of one worker into the database at once; the rest wait
+    here, on the event loop, costing neither a thread nor a connection.
+
+    With the pool larger than the limit, a request's first statement never waits for a
+    connection, so it may run on the event loop (authentication does). And a few busy threads
+    beat many: each extra thread contending for the GIL costs every request CPU time."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise ValueError("the database concurrency limit must be at least 1")
+        self.limit = limit
+        self._semaphore = anyio.Semaphore(limit)
+
+    @classmethod
+    def for_pool(cls, *, wanted: int, pool: int, sqlite: bool) -> DatabaseSlots:
+        """As many slots as asked for, while the pool can always serve them. Each slot holder may
+        hold a second connection (an upload's write, an export); on SQLite writers hold the
+        write gate instead of a slot, so that one writer (and its second connection) comes on
+        top of the slots."""
+        fits = pool - 2 if sqlite else pool // 2
+        if fits < 1:
+            raise ValueError(f"a database pool of {pool} connections is too small: "
+                             f"TICKETRY_DB_POOL_SIZE + TICKETRY_DB_MAX_OVERFLOW must be at least "
+                             f"{3 if sqlite else 2}")
+        return cls(min(wanted, fits))
+
+    async def __aenter__(self) -> None:
+        await self._semaphore.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._semaphore.release()
+
+
 class RequestContextMiddleware:
     """Echo or assign `X-Request-ID`, refuse NUL bytes in the URL and oversized JSON bodies."""
 

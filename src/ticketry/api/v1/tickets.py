@@ -8,7 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, status
 from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel
 
-from ticketry.api.deps import ActorDep, SessionDep, SettingsDep
+from ticketry.api.deps import ActorDep, SessionDep, SettingsDep, run_db
 from ticketry.api.idempotency import idempotent_create
 from ticketry.api.import_upload import import_from_request
 from ticketry.api.v1.responses import problems
@@ -74,7 +74,8 @@ def _split(values: list[str] | None) -> list[str]:
 
 
 @router.get("", response_model=TicketPage, responses=problems(401, 422))
-def list_tickets(
+async def list_tickets(
+    request: Request,
     actor: ActorDep,
     session: SessionDep,
     status_: Annotated[list[str] | None, Query(alias="status")] = None,
@@ -118,9 +119,9 @@ def list_tickets(
         search=search.strip() if search and search.strip() else None,
     )
     size = min(size, MAX_PAGE_SIZE)
-    result = search_service.browse_tickets(session, actor=actor, filters=filters, page=page,
-                                           size=size, sort_by=sort_by, order=order,
-                                           cursor=cursor)
+    result = await run_db(request, search_service.browse_tickets, session, actor=actor,
+                          filters=filters, page=page, size=size, sort_by=sort_by, order=order,
+                          cursor=cursor)
     now = utcnow()
     page_body = TicketPage(items=[ticket_read(t, now) for t in result.items], total=result.total,
                            page=result.page, size=size, pages=result.pages,
@@ -211,11 +212,11 @@ async def import_tickets(
 
 
 @router.get("/{ticket_id}", response_model=TicketRead, responses=problems(401, 404))
-def read_ticket(
-    ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep,
+async def read_ticket(
+    ticket_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> RawResponse:
-    ticket = service.get_ticket(session, actor=actor, ticket_id=ticket_id)
+    ticket = await run_db(request, service.get_ticket, session, actor=actor, ticket_id=ticket_id)
     if if_none_match is not None and etag_of(ticket) in if_none_match:
         return RawResponse(status_code=304, headers={"ETag": etag_of(ticket)})
     return _ticket_response(ticket)

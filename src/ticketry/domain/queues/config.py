@@ -141,6 +141,7 @@ def build_queue_config(queue: Queue) -> QueueConfig:
 
 
 _RECHECK_SECONDS = 5.0
+_DEFAULT_QUEUE = select(Queue.id).where(Queue.is_default.is_(True)).order_by(Queue.id).limit(1)
 
 
 class QueueConfigCache:
@@ -148,11 +149,24 @@ class QueueConfigCache:
         self._lock = threading.Lock()
         self._by_id: dict[int, tuple[QueueConfig, float]] = {}
         self._id_by_key: dict[str, int] = {}
+        self._default: tuple[int, float] | None = None
 
     def clear(self) -> None:
         with self._lock:
             self._by_id.clear()
             self._id_by_key.clear()
+            self._default = None
+
+    def default_queue_id(self, session: Session) -> int | None:
+        """The default queue (tickets created without one land there), looked up again after
+        the same interval as the configurations."""
+        now = time.monotonic()
+        cached = self._default
+        if cached is not None and now - cached[1] < _RECHECK_SECONDS:
+            return cached[0]
+        queue_id = session.scalar(_DEFAULT_QUEUE)
+        self._default = (queue_id, now) if queue_id is not None else None
+        return queue_id
 
     def forget(self, queue_id: int) -> None:
         with self._lock:

@@ -7,8 +7,9 @@ import re
 import uuid
 from datetime import datetime
 from importlib import resources
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -132,7 +133,7 @@ def get_queue_config(session: Session, queue_id: int) -> QueueConfig:
 def find_queue_config(session: Session, key: str | None) -> QueueConfig:
     """The queue with this key, or the default queue when no key is given."""
     if key is None:
-        queue_id = session.scalar(select(Queue.id).where(Queue.is_default.is_(True)).limit(1))
+        queue_id = queue_configs.default_queue_id(session)
         if queue_id is None:
             raise QueueNotFound("no default queue is configured")
         return queue_configs.get(session, queue_id)
@@ -178,15 +179,23 @@ def next_ticket_key(
     return _PLACEHOLDER.sub(render, fmt), number
 
 
-def _increment_counter(session: Session, queue_id: int, scope: str, by: int = 1) -> int:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = insert(QueueCounter).values(queue_id=queue_id, scope=scope, value=by)
-    stmt = upsert.on_conflict_do_update(
+def _counter_upsert(insert: Any) -> Any:
+    # Built once per dialect: building the statement costs more than running it.
+    return insert(QueueCounter).values(
+        queue_id=bindparam("queue_id"), scope=bindparam("scope"), value=bindparam("by"),
+    ).on_conflict_do_update(
         index_elements=[QueueCounter.queue_id, QueueCounter.scope],
-        set_={"value": QueueCounter.value + by},
+        set_={"value": QueueCounter.value + bindparam("by")},
     ).returning(QueueCounter.value)
-    value = session.execute(stmt).scalar_one()
+
+
+_COUNTER_UPSERT = {"postgresql": _counter_upsert(postgresql.insert),
+                   "sqlite": _counter_upsert(sqlite.insert)}
+
+
+def _increment_counter(session: Session, queue_id: int, scope: str, by: int = 1) -> int:
+    stmt = _COUNTER_UPSERT[session.get_bind().dialect.name]
+    value = session.execute(stmt, {"queue_id": queue_id, "scope": scope, "by": by}).scalar_one()
     return int(value)
 
 

@@ -33,6 +33,8 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_queue_status", "queue_id", "status"),
         Index("ix_tickets_queue_created", "queue_id", "created_at"),
+        # The list filtered by status, newest first (the default sort).
+        Index("ix_tickets_status_created", "status", "created_at"),
         Index("ix_tickets_status_category", "status_category"),
         Index("ix_tickets_priority_rank", "priority_rank"),
         # The SLA breach check: only targets still running (unmarked, ticket not done) are

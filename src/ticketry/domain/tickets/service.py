@@ -506,6 +506,9 @@ def _custom_key(session: Session, config: QueueConfig, key: str) -> str:
     return key
 
 
+_ID_BY_KEY = select(Ticket.id).where(Ticket.key == bindparam("key"))
+
+
 def create_ticket(session: Session, *, actor: User, data: TicketCreate,
                   settings: Settings | None = None, now: datetime | None = None) -> Ticket:
     settings = settings or get_settings()
@@ -534,7 +537,7 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
         key = _custom_key(session, config, data.key)
     else:
         # A client-chosen key may have taken a number of the sequence: skip past it.
-        while session.scalar(select(Ticket.id).where(Ticket.key == key)) is not None:
+        while session.scalar(_ID_BY_KEY, {"key": key}) is not None:
             key, number = next_ticket_key(session, config, ticket_type=data.ticket_type,
                                           now=now, public_id=public_id)
     targets = compute_targets(now, priority, enabled=settings.sla_enabled,

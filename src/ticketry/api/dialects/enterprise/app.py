@@ -30,7 +30,7 @@ from ticketry.api.dialects.enterprise.envelopes import (
     failure,
     status_and_code,
 )
-from ticketry.api.middleware import WriteGate
+from ticketry.api.middleware import DatabaseSlots, WriteGate
 from ticketry.config import Settings
 from ticketry.db import Database
 from ticketry.domain.attachments.storage import LocalStorage
@@ -90,10 +90,12 @@ def validation_details(errors: list[Any]) -> tuple[str, dict[str, Any]]:
 
 
 def create_enterprise_app(settings: Settings, database: Database, storage: LocalStorage,
-                          write_gate: WriteGate, queue_key: str = "enterprise") -> FastAPI:
+                          write_gate: WriteGate, db_slots: DatabaseSlots,
+        queue_key: str = "enterprise") -> FastAPI:
     app = dialect_app(title="Ticketry enterprise service desk", version="1.0.0",
                       description=DESCRIPTION, settings=settings, database=database,
-                      storage=storage, write_gate=write_gate, queue_key=queue_key)
+                      storage=storage, write_gate=write_gate, db_slots=db_slots,
+                      queue_key=queue_key)
     # Search before tickets: `POST /tickets/search` is not a ticket id.
     for module in (auth, search, tickets, approvals, comments, attachments, reports,
                    webhooks):

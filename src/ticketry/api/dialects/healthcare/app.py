@@ -38,7 +38,7 @@ from ticketry.api.dialects.healthcare.schemas import (
     UserIn,
     UserUpdateIn,
 )
-from ticketry.api.middleware import WriteGate
+from ticketry.api.middleware import DatabaseSlots, WriteGate
 from ticketry.api.uploads import receive_form
 from ticketry.config import Settings
 from ticketry.db import Database
@@ -112,11 +112,13 @@ def _error(status_code: int, detail: str, headers: dict[str, str] | None = None)
 
 
 def create_healthcare_app(settings: Settings, database: Database, storage: LocalStorage,
-                          write_gate: WriteGate, queue_key: str = "healthcare") -> FastAPI:
+                          write_gate: WriteGate, db_slots: DatabaseSlots,
+        queue_key: str = "healthcare") -> FastAPI:
     app = dialect_app(title="Ticketry healthcare desk", version="1.0.0",
                       description="The healthcare incident desk API (healthcare-api.md).",
                       settings=settings, database=database, storage=storage,
-                      write_gate=write_gate, queue_key=queue_key)
+                      write_gate=write_gate, db_slots=db_slots,
+                      queue_key=queue_key)
 
     @app.post("/token", response_model=TokenOut)
     def token(username: Annotated[str, Form(max_length=150)],

@@ -17,6 +17,7 @@ from ticketry.api.deps import SessionDep, get_database, record_token_use
 from ticketry.api.dialect_app import dialect_app
 from ticketry.api.dialects.integration_tokens.mapping import iso, ticket_document
 from ticketry.api.dialects.integration_tokens.schemas import ErrorBody, TicketDetail, TicketList
+from ticketry.api.middleware import DatabaseSlots
 from ticketry.config import Settings
 from ticketry.db import Database, utcnow
 from ticketry.domain.api_tokens.service import authenticate_api_token
@@ -53,7 +54,7 @@ def _error(status: int, error: str, detail: str | None = None,
                      headers=headers)
 
 
-def token_user(
+async def token_user(
     request: Request,
     session: SessionDep,
     background: BackgroundTasks,
@@ -65,6 +66,7 @@ def token_user(
     secret = header or (bearer.credentials if bearer else None) or token
     if not secret:
         raise AuthenticationFailed("missing API token")
+    # On the event loop: this API only reads (see `first_statement_may_wait`).
     found = authenticate_api_token(session, secret=secret)
     if found.stale_last_used:
         background.add_task(record_token_use, get_database(request), found.token_id)
@@ -75,10 +77,11 @@ def token_user(
 Actor = Annotated[User, Depends(token_user)]
 
 
-def create_integration_app(settings: Settings, database: Database) -> FastAPI:
+def create_integration_app(settings: Settings, database: Database,
+                           db_slots: DatabaseSlots) -> FastAPI:
     app = dialect_app(title="Ticketry integration API", version="1.0",
                       description="Read-only tickets for API tokens (integration-tokens-api.md).",
-                      settings=settings, database=database,
+                      settings=settings, database=database, db_slots=db_slots,
                       # Its paths take any ticket number: no /docs to shadow one.
                       docs=False)
 

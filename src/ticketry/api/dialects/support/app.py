@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 from fastapi import BackgroundTasks, Depends, FastAPI, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import ValidationError
@@ -16,6 +17,7 @@ from ticketry.api.deps import (
     SessionDep,
     SettingsDep,
     api_token_scheme,
+    first_statement_may_wait,
     get_database,
     oauth2_scheme,
     record_token_use,
@@ -23,7 +25,7 @@ from ticketry.api.deps import (
 from ticketry.api.dialect_app import dialect_app
 from ticketry.api.dialects.support import mapping
 from ticketry.api.import_upload import import_from_request
-from ticketry.api.middleware import WriteGate
+from ticketry.api.middleware import DatabaseSlots, WriteGate
 from ticketry.config import Settings
 from ticketry.db import Database
 from ticketry.domain.attachments.storage import LocalStorage
@@ -81,21 +83,27 @@ def validation_failed(problems: list[str]) -> SupportError:
     return SupportError(400, {"error": "Validation failed", "details": problems})
 
 
-def support_actor(
+async def support_actor(
     request: Request, session: SessionDep, settings: SettingsDep, background: BackgroundTasks,
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
     api_token: Annotated[str | None, Depends(api_token_scheme)],
 ) -> User:
     """Credentials when sent; without them, the anonymous desk account where it is allowed."""
     if bearer or api_token:
-        auth = authenticate_request(session, settings=settings, bearer=bearer, api_token=api_token)
+        if first_statement_may_wait(request):
+            auth = await run_in_threadpool(authenticate_request, session, settings=settings,
+                                           bearer=bearer, api_token=api_token)
+        else:
+            auth = authenticate_request(session, settings=settings, bearer=bearer,
+                                        api_token=api_token)
         if auth.api_token_id is not None and auth.api_token_use_stale:
             background.add_task(record_token_use, get_database(request), auth.api_token_id)
         return auth.user
     if not settings.support_allow_anonymous:
         raise AuthenticationFailed("authentication required: send Authorization: Bearer <token>")
-    # Created by `ticketry serve`/`migrate`; made here, in this request, on a bare database.
-    return ensure_anonymous_user(session)
+    # Created by `ticketry serve`/`migrate`; made here, in this request, on a bare database
+    # (a write: in a worker thread).
+    return await run_in_threadpool(ensure_anonymous_user, session)
 
 
 def ensure_anonymous_user(session: Session) -> User:
@@ -147,11 +155,13 @@ def _checked(config: QueueConfig, body: dict[str, Any], *, partial: bool) -> dic
 
 
 def create_support_app(settings: Settings, database: Database, storage: LocalStorage,
-                       write_gate: WriteGate, queue_key: str = "support") -> FastAPI:
+                       write_gate: WriteGate, db_slots: DatabaseSlots,
+        queue_key: str = "support") -> FastAPI:
     app = dialect_app(title="Ticketry customer support desk", version="1.0",
                       description="The customer support desk API (customer-support-api.md).",
                       settings=settings, database=database, storage=storage,
-                      write_gate=write_gate, queue_key=queue_key)
+                      write_gate=write_gate, db_slots=db_slots,
+                      queue_key=queue_key)
 
     @app.post("/tickets", status_code=status.HTTP_201_CREATED)
     def create_ticket(body: Body, request: Request, actor: Actor, session: SessionDep,
