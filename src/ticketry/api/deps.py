@@ -60,13 +60,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-async def run_db(request: Request, call: Callable[P, R], /, *args: P.args,
+async def run_db(request: Request, session: Session, call: Callable[P, R], /, *args: P.args,
                  **kwargs: P.kwargs) -> R:
-    """Run a reading service call where it costs least. SQLite in WAL mode never makes a reader
-    wait, and the request holds a database slot, so the call runs on the event loop: a hand-off
-    to a worker thread (and back) costs more than most reads. Anything that may wait (a write,
-    a PostgreSQL round trip) runs in a worker thread."""
-    if not _writes(request) and get_database(request).is_sqlite:
+    """Run a route's service call where it costs least. On SQLite nothing it does can wait: in
+    WAL mode readers never wait, and a writer's transaction took the write lock with its first
+    statement (authentication, in a worker thread: see `first_statement_may_wait`). So it runs
+    on the event loop, in the request's database slot or under the write gate: a hand-off to a
+    worker thread and back costs more than most calls. On PostgreSQL every statement is a
+    round trip: the call runs in a worker thread."""
+    if get_database(request).is_sqlite and (not _writes(request) or session.in_transaction()):
         return call(*args, **kwargs)
     return await run_in_threadpool(call, *args, **kwargs)
 

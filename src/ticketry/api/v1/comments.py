@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
 
-from ticketry.api.deps import ActorDep, SessionDep
+from ticketry.api.deps import ActorDep, SessionDep, run_db
 from ticketry.api.idempotency import idempotent_create
 from ticketry.api.v1.responses import problems
 from ticketry.domain.attachments.schemas import AttachmentSummary
@@ -43,15 +43,16 @@ def list_comments(ticket_id: uuid.UUID, actor: ActorDep, session: SessionDep) ->
 
 @router.post("/tickets/{ticket_id}/comments", response_model=CommentRead,
              status_code=status.HTTP_201_CREATED, responses=problems(401, 403, 404, 422))
-def add_comment(ticket_id: uuid.UUID, body: CommentCreate, request: Request, actor: ActorDep,
-                session: SessionDep) -> Response:
+async def add_comment(ticket_id: uuid.UUID, body: CommentCreate, request: Request,
+                      actor: ActorDep, session: SessionDep) -> Response:
     def create() -> tuple[int, dict[str, object], dict[str, str]]:
         comment, ticket = service.add_comment(session, actor=actor, ticket_id=ticket_id,
                                               data=body)
         return 201, comment_read(comment, ticket, include_internal=actor.is_agent).model_dump(
             mode="json"), {}
 
-    return idempotent_create(request, session, actor, body.model_dump(mode="json"), create)
+    return await run_db(request, session, idempotent_create, request, session, actor,
+                        body.model_dump(mode="json"), create)
 
 
 @router.put("/comments/{comment_id}", response_model=CommentRead,

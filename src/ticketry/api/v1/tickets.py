@@ -119,7 +119,7 @@ async def list_tickets(
         search=search.strip() if search and search.strip() else None,
     )
     size = min(size, MAX_PAGE_SIZE)
-    result = await run_db(request, search_service.browse_tickets, session, actor=actor,
+    result = await run_db(request, session, search_service.browse_tickets, session, actor=actor,
                           filters=filters, page=page, size=size, sort_by=sort_by, order=order,
                           cursor=cursor)
     now = utcnow()
@@ -171,7 +171,7 @@ def export_ticket_changes(
 
 @router.post("", response_model=TicketRead, status_code=status.HTTP_201_CREATED,
              responses=problems(401, 403, 409, 422))
-def create_ticket(
+async def create_ticket(
     body: TicketCreate, request: Request, actor: ActorDep, session: SessionDep,
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key",
@@ -185,7 +185,8 @@ def create_ticket(
         return 201, read.model_dump(mode="json"), {
             "Location": f"/api/v1/tickets/{ticket.public_id}", "ETag": etag_of(ticket)}
 
-    return idempotent_create(request, session, actor, body.model_dump(mode="json"), create)
+    return await run_db(request, session, idempotent_create, request, session, actor,
+                        body.model_dump(mode="json"), create)
 
 
 class ImportReportRead(BaseModel):
@@ -216,7 +217,8 @@ async def read_ticket(
     ticket_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> RawResponse:
-    ticket = await run_db(request, service.get_ticket, session, actor=actor, ticket_id=ticket_id)
+    ticket = await run_db(request, session, service.get_ticket, session, actor=actor,
+                          ticket_id=ticket_id)
     if if_none_match is not None and etag_of(ticket) in if_none_match:
         return RawResponse(status_code=304, headers={"ETag": etag_of(ticket)})
     return _ticket_response(ticket)

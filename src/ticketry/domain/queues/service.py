@@ -7,10 +7,8 @@ import re
 import uuid
 from datetime import datetime
 from importlib import resources
-from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ticketry.domain.errors import Conflict, PermissionDenied
@@ -19,7 +17,6 @@ from ticketry.domain.queues.errors import QueueNotFound
 from ticketry.domain.queues.models import (
     Queue,
     QueueCategory,
-    QueueCounter,
     QueuePriority,
     QueueReferenceItem,
     QueueStatus,
@@ -179,23 +176,17 @@ def next_ticket_key(
     return _PLACEHOLDER.sub(render, fmt), number
 
 
-def _counter_upsert(insert: Any) -> Any:
-    # Built once per dialect: building the statement costs more than running it.
-    return insert(QueueCounter).values(
-        queue_id=bindparam("queue_id"), scope=bindparam("scope"), value=bindparam("by"),
-    ).on_conflict_do_update(
-        index_elements=[QueueCounter.queue_id, QueueCounter.scope],
-        set_={"value": QueueCounter.value + bindparam("by")},
-    ).returning(QueueCounter.value)
-
-
-_COUNTER_UPSERT = {"postgresql": _counter_upsert(postgresql.insert),
-                   "sqlite": _counter_upsert(sqlite.insert)}
+# The same SQL on SQLite (3.35+) and PostgreSQL. As text: SQLAlchemy cannot cache a compiled
+# dialect upsert ("no key"), and compiling it cost more than running it, on every ticket.
+_COUNTER_UPSERT = text(
+    "INSERT INTO queue_counters (queue_id, scope, value) VALUES (:queue_id, :scope, :by) "
+    "ON CONFLICT (queue_id, scope) DO UPDATE SET value = queue_counters.value + :by "
+    "RETURNING value")
 
 
 def _increment_counter(session: Session, queue_id: int, scope: str, by: int = 1) -> int:
-    stmt = _COUNTER_UPSERT[session.get_bind().dialect.name]
-    value = session.execute(stmt, {"queue_id": queue_id, "scope": scope, "by": by}).scalar_one()
+    value = session.execute(_COUNTER_UPSERT,
+                            {"queue_id": queue_id, "scope": scope, "by": by}).scalar_one()
     return int(value)
 
 
