@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.domain.search.results import comment, found
@@ -142,3 +144,12 @@ def test_a_rolled_back_write_leaves_no_trace_in_the_index(session: Session,
     savepoint.rollback()
 
     assert found(session, requester, "phantom") == []
+
+
+def test_the_postgresql_index_refresh_is_planned_for_each_call(session: Session) -> None:
+    """A cached generic plan scanned the whole tickets table on every write (migration 0017)."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plan cache; SQLite plans trigger statements each time")
+    config = session.execute(text(
+        "SELECT proconfig FROM pg_proc WHERE proname = 'ticket_search_refresh'")).scalar_one()
+    assert "plan_cache_mode=force_custom_plan" in config
