@@ -33,8 +33,10 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_queue_status", "queue_id", "status"),
         Index("ix_tickets_queue_created", "queue_id", "created_at"),
-        # The list filtered by status, newest first (the default sort).
-        Index("ix_tickets_status_created", "status", "created_at"),
+        # The list filtered by status, newest first (the default sort), and its COUNT.
+        Index("ix_tickets_status_created", "status", "created_at", "deleted_at",
+              postgresql_where=text("deleted_at IS NULL"),
+              sqlite_where=text("deleted_at IS NULL")),
         Index("ix_tickets_status_category", "status_category"),
         Index("ix_tickets_priority_rank", "priority_rank"),
         # The SLA breach check: only targets still running (unmarked, ticket not done) are
