@@ -104,8 +104,16 @@ async def authenticated(
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
     api_token: Annotated[str | None, Depends(api_token_scheme)],
 ) -> Authenticated:
-    """On the event loop where it cannot wait: one indexed lookup, and the request's slot (see
-    `unit_of_work`) means the connection is there. A thread hand-off costs more than the query."""
+    return await authenticate(request, session, settings, background, bearer, api_token)
+
+
+async def authenticate(request: Request, session: Session, settings: Settings,
+                       background: BackgroundTasks, bearer: str | None,
+                       api_token: str | None) -> Authenticated:
+    """The request's credentials, on the event loop where the lookup cannot wait: one indexed
+    query, and the request's slot (see `unit_of_work`) means the connection is there; a thread
+    hand-off costs more than the query. A stale API-token `last_used` is recorded after the
+    response."""
     if first_statement_may_wait(request):
         auth = await run_in_threadpool(authenticate_request, session, settings=settings,
                                        bearer=bearer, api_token=api_token)

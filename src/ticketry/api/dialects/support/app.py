@@ -17,10 +17,8 @@ from ticketry.api.deps import (
     SessionDep,
     SettingsDep,
     api_token_scheme,
-    first_statement_may_wait,
-    get_database,
+    authenticate,
     oauth2_scheme,
-    record_token_use,
 )
 from ticketry.api.dialect_app import dialect_app
 from ticketry.api.dialects.support import mapping
@@ -29,7 +27,6 @@ from ticketry.api.middleware import DatabaseSlots, WriteGate
 from ticketry.config import Settings
 from ticketry.db import Database
 from ticketry.domain.attachments.storage import LocalStorage
-from ticketry.domain.auth.service import authenticate_request
 from ticketry.domain.classification.service import auto_classify_ticket
 from ticketry.domain.errors import (
     AuthenticationFailed,
@@ -90,14 +87,7 @@ async def support_actor(
 ) -> User:
     """Credentials when sent; without them, the anonymous desk account where it is allowed."""
     if bearer or api_token:
-        if first_statement_may_wait(request):
-            auth = await run_in_threadpool(authenticate_request, session, settings=settings,
-                                           bearer=bearer, api_token=api_token)
-        else:
-            auth = authenticate_request(session, settings=settings, bearer=bearer,
-                                        api_token=api_token)
-        if auth.api_token_id is not None and auth.api_token_use_stale:
-            background.add_task(record_token_use, get_database(request), auth.api_token_id)
+        auth = await authenticate(request, session, settings, background, bearer, api_token)
         return auth.user
     if not settings.support_allow_anonymous:
         raise AuthenticationFailed("authentication required: send Authorization: Bearer <token>")
