@@ -37,13 +37,14 @@ from ticketry.domain.tickets.schemas import (
     history_entry_read,
     ticket_read,
 )
+from ticketry.domain.tickets.views import TicketView
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
 MAX_PAGE_SIZE = 100
 
 
-def etag_of(ticket: Ticket) -> str:
+def etag_of(ticket: Ticket | TicketView) -> str:
     return f'"{ticket.public_id}.{ticket.version}"'
 
 
@@ -59,7 +60,7 @@ def _expected_version(if_match: str | None, ticket_id: uuid.UUID) -> int | None:
     return int(version)
 
 
-def _ticket_response(ticket: Ticket) -> RawResponse:
+def _ticket_response(ticket: Ticket | TicketView) -> RawResponse:
     """Serialised once by Pydantic's core (FastAPI would validate the model again)."""
     return RawResponse(ticket_read(ticket, utcnow()).model_dump_json(),
                        media_type="application/json", headers={"ETag": etag_of(ticket)})
@@ -217,7 +218,7 @@ async def read_ticket(
     ticket_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> RawResponse:
-    ticket = await run_db(request, session, service.get_ticket, session, actor=actor,
+    ticket = await run_db(request, session, service.get_ticket_view, session, actor=actor,
                           ticket_id=ticket_id)
     if if_none_match is not None and etag_of(ticket) in if_none_match:
         return RawResponse(status_code=304, headers={"ETag": etag_of(ticket)})

@@ -27,6 +27,7 @@ from ticketry.domain.tickets.service import (
     filtered_tickets,
     ticket_sort_column,
 )
+from ticketry.domain.tickets.views import VIEW_COLUMNS, VIEW_FROM, TicketView, ticket_view
 from ticketry.domain.users.models import User
 
 # How long the incremental export holds back the newest changes. A ticket's `updated_at` is
@@ -41,7 +42,10 @@ _CHANGES_CURSOR = "changes"
 
 
 def _count(session: Session, stmt: Select[tuple[Ticket]]) -> int:
-    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    # Through the connection: no entity to load, and the ORM's execute path costs more than
+    # the count on small tables.
+    count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    return session.connection().execute(count).scalar() or 0
 
 
 # --------------------------------------------------------------------------- search
@@ -93,7 +97,7 @@ def search_tickets(session: Session, *, actor: User, search: TicketSearch) -> Ti
 
 @dataclass(frozen=True, slots=True)
 class TicketCursorPage:
-    items: Sequence[Ticket]
+    items: Sequence[TicketView]
     total: int
     # None when the page was reached by cursor (its number is not known without counting).
     page: int | None
@@ -172,17 +176,18 @@ def browse_tickets(
         offset, shown_page = 0, None
     ordering = [column.desc().nulls_last() if descending else column.asc().nulls_last(),
                 Ticket.id.desc() if descending else Ticket.id.asc()]
-    rows = session.execute(
-        stmt.add_columns(column.label("sort_value")).options(*_EAGER).order_by(*ordering)
-        .offset(offset).limit(size + 1)
-    ).unique().all()
+    # The page as views (`tickets.views`), the sort value last: Core rows, no ORM entities.
+    rows = session.connection().execute(
+        stmt.with_only_columns(*VIEW_COLUMNS, column.label("sort_value"))
+        .select_from(VIEW_FROM).order_by(*ordering).offset(offset).limit(size + 1)
+    ).all()
+    items = [ticket_view(row) for row in rows[:size]]
     next_cursor = None
     if len(rows) > size:
-        rows = rows[:size]
-        last, value = rows[-1]
         next_cursor = encode_cursor({"k": _LIST_CURSOR, "s": sort_by, "o": order,
-                                     "v": _cursor_value(value), "i": last.id})
-    return TicketCursorPage([row[0] for row in rows], total, shown_page, size, next_cursor)
+                                     "v": _cursor_value(rows[size - 1][-1]),
+                                     "i": items[-1].id})
+    return TicketCursorPage(items, total, shown_page, size, next_cursor)
 
 
 # --------------------------------------------------------------------------- incremental export

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, true
 
 from ticketry.domain.tickets.models import Ticket
+from ticketry.domain.tickets.views import TicketView
 from ticketry.domain.users.models import Role, User
 
 
@@ -15,7 +16,7 @@ def visible_tickets(actor: User) -> ColumnElement[bool]:
     return Ticket.requester_id == actor.id
 
 
-def can_view(actor: User, ticket: Ticket) -> bool:
+def can_view(actor: User, ticket: Ticket | TicketView) -> bool:
     return actor.is_agent or ticket.requester_id == actor.id
 
 

@@ -49,6 +49,13 @@ from ticketry.domain.tickets.schemas import (
     TicketPatch,
     TicketReplace,
 )
+from ticketry.domain.tickets.views import (
+    VIEW_COLUMNS,
+    VIEW_FROM,
+    TicketView,
+    live_ticket,
+    ticket_view,
+)
 from ticketry.domain.users.errors import TeamNotFound, UserNotFound
 from ticketry.domain.users.models import Role, Team, User
 from ticketry.log import get_logger
@@ -287,6 +294,19 @@ def get_ticket(session: Session, *, actor: User, ticket_id: uuid.UUID,
     if ticket is None or not permissions.can_view(actor, ticket):
         raise TicketNotFound(f"ticket {ticket_id} not found")
     return ticket
+
+
+_VIEW_BY_PUBLIC_ID = (select(*VIEW_COLUMNS).select_from(VIEW_FROM)
+                      .where(Ticket.__table__.c.public_id == bindparam("ref"), live_ticket()))
+
+
+def get_ticket_view(session: Session, *, actor: User, ticket_id: uuid.UUID) -> TicketView:
+    """`get_ticket` for showing it: the same rules, read with Core (see `tickets.views`)."""
+    row = session.connection().execute(_VIEW_BY_PUBLIC_ID, {"ref": ticket_id}).first()
+    view = None if row is None else ticket_view(row)
+    if view is None or not permissions.can_view(actor, view):
+        raise TicketNotFound(f"ticket {ticket_id} not found")
+    return view
 
 
 _BY_ID = (select(Ticket).where(Ticket.id == bindparam("ref"), Ticket.deleted_at.is_(None))
