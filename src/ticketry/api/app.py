@@ -22,7 +22,7 @@ from ticketry.api.middleware import (
 )
 from ticketry.api.problems import install_problem_handlers
 from ticketry.api.rate_limits import RateLimiter, RateLimitMiddleware
-from ticketry.api.v1 import router as v1_router
+from ticketry.api.v1 import routers as v1_routers
 from ticketry.config import Settings, get_settings
 from ticketry.db import Database
 from ticketry.domain.attachments.scanning import configured_scanner
@@ -102,7 +102,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for prefix, _ in error_bodies:
         if prefix == API_PREFIX or prefix.startswith(API_PREFIX + "/"):
             raise ValueError(f"a document's API at {prefix} would shadow the canonical API")
-    app.include_router(v1_router, prefix=API_PREFIX)
+    for router in v1_routers:
+        router.serve_under(API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX)
     if settings.rate_limit_enabled:
         # Inside RequestContextMiddleware: refusals get request ids, bodies are size-checked.
         app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings),

@@ -8,9 +8,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from ticketry.api.deps import ActorDep, SessionDep, SettingsDep
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.v1.responses import problems
 from ticketry.domain.approvals import service
 from ticketry.domain.approvals.errors import ApprovalNotFound
@@ -30,7 +31,7 @@ from ticketry.domain.approvals.schemas import (
     request_read,
 )
 
-router = APIRouter(tags=["approvals"])
+router = SegmentRouter(tags=["approvals"])
 
 MAX_PAGE_SIZE = 100
 

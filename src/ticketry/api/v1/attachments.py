@@ -3,11 +3,12 @@ from __future__ import annotations
 import uuid
 from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi import BackgroundTasks, Request, status
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ticketry.api.deps import ActorDep, SessionDep, SettingsDep, get_database
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.uploads import receive_form
 from ticketry.api.v1.responses import problems
 from ticketry.domain.attachments import service
@@ -19,7 +20,7 @@ from ticketry.domain.errors import ValidationFailed
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.users.schemas import UserSummary
 
-router = APIRouter(tags=["attachments"])
+router = SegmentRouter(tags=["attachments"])
 
 # Room for the multipart framing around one file.
 _MULTIPART_OVERHEAD = 64 * 1024

@@ -2,17 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, status
+from fastapi import Form, status
 from pydantic import BaseModel
 
 from ticketry.api.deps import AuthDep, SessionDep, SettingsDep
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.v1.responses import problems
 from ticketry.api.v1.users import user_read
 from ticketry.domain.auth import service
 from ticketry.domain.auth.schemas import LoginRequest, LogoutRequest, RefreshRequest, TokenPair
 from ticketry.domain.users.schemas import UserRead
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = SegmentRouter(prefix="/auth", tags=["auth"])
 
 
 class LoginResponse(TokenPair):

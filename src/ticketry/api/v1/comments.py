@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request, status
+from fastapi import Request, status
 from fastapi.responses import Response
 
 from ticketry.api.deps import ActorDep, SessionDep, run_db
 from ticketry.api.idempotency import idempotent_create
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.v1.responses import problems
 from ticketry.domain.attachments.schemas import AttachmentSummary
 from ticketry.domain.comments import service
@@ -15,7 +16,7 @@ from ticketry.domain.comments.schemas import CommentCreate, CommentRead, Comment
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.users.schemas import UserSummary
 
-router = APIRouter(tags=["comments"])
+router = SegmentRouter(tags=["comments"])
 
 
 def comment_read(comment: Comment, ticket: Ticket, *, include_internal: bool) -> CommentRead:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import Path, status
 
 from ticketry.api.deps import ActorDep, SessionDep
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.v1.responses import problems
 from ticketry.domain.links import service
 from ticketry.domain.links.schemas import TicketLinkCreate, TicketLinkRead, ticket_link_read
 
-router = APIRouter(prefix="/tickets", tags=["links"])
+router = SegmentRouter(prefix="/tickets", tags=["links"])
 
 # Link ids are 32-bit integers; anything else is not one.
 LinkId = Annotated[int, Path(ge=1, le=2**31 - 1)]

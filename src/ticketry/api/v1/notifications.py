@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import Body, Query, Response, status
 
 from ticketry.api.deps import ActorDep, SessionDep
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.v1.responses import problems
 from ticketry.domain.errors import ValidationFailed
 from ticketry.domain.notifications import service
@@ -23,7 +24,7 @@ from ticketry.domain.notifications.schemas import (
     watcher_read,
 )
 
-router = APIRouter(tags=["notifications"])
+router = SegmentRouter(tags=["notifications"])
 
 MAX_PAGE_SIZE = 100
 

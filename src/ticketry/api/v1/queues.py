@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import Path, status
 from pydantic import BaseModel
 
 from ticketry.api.deps import ActorDep, SessionDep
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.v1.responses import problems
 from ticketry.domain.classification.service import train_queue_classifier
 from ticketry.domain.queues import service
@@ -14,7 +15,7 @@ from ticketry.domain.queues.schemas import KeywordsUpdate, QueueRead, ReferenceI
 from ticketry.domain.sla import service as sla
 from ticketry.domain.sla.schemas import BusinessHours, BusinessHoursRead
 
-router = APIRouter(prefix="/queues", tags=["queues"])
+router = SegmentRouter(prefix="/queues", tags=["queues"])
 
 ListName = Annotated[str, Path(pattern=r"^[a-z_]{1,64}$",
                                description="tool, center, environment, impact_level, ...")]

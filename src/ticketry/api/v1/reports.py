@@ -11,10 +11,11 @@ from contextlib import ExitStack
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
 
 from ticketry.api.deps import ActorDep, SessionDep, get_database
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.v1.attachments import content_disposition
 from ticketry.api.v1.responses import problems
 from ticketry.db import utcnow
@@ -26,7 +27,7 @@ from ticketry.domain.reports.schemas import (
     parse_period,
 )
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = SegmentRouter(prefix="/reports", tags=["reports"])
 
 TeamCodes = Annotated[list[int] | None, Query(
     description="Team codes (the enterprise document's department ids); repeat for several")]

@@ -4,13 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, status
+from fastapi import BackgroundTasks, Header, Query, Request, status
 from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel
 
 from ticketry.api.deps import ActorDep, SessionDep, SettingsDep, run_db
 from ticketry.api.idempotency import idempotent_create
 from ticketry.api.import_upload import import_from_request
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.v1.responses import problems
 from ticketry.db import utcnow
 from ticketry.domain.errors import ValidationFailed
@@ -39,7 +40,7 @@ from ticketry.domain.tickets.schemas import (
 )
 from ticketry.domain.tickets.views import TicketView
 
-router = APIRouter(prefix="/tickets", tags=["tickets"])
+router = SegmentRouter(prefix="/tickets", tags=["tickets"])
 
 MAX_PAGE_SIZE = 100
 

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from fastapi import status
 
 from ticketry.api.deps import ActorDep, SessionDep
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.v1.responses import problems
 from ticketry.domain.api_tokens import service
 from ticketry.domain.api_tokens.models import ApiToken
@@ -15,7 +16,7 @@ from ticketry.domain.api_tokens.schemas import (
     ApiTokenUpdate,
 )
 
-router = APIRouter(prefix="/tokens", tags=["api tokens"])
+router = SegmentRouter(prefix="/tokens", tags=["api tokens"])
 
 
 def token_read(token: ApiToken) -> ApiTokenRead:

@@ -3,16 +3,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 from pydantic import BaseModel
 
 from ticketry.api.deps import ActorDep, SessionDep
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.v1.responses import problems
 from ticketry.domain.users import service
 from ticketry.domain.users.models import Role, Team, User
 from ticketry.domain.users.schemas import TeamCreate, TeamRef, UserCreate, UserRead, UserUpdate
 
-router = APIRouter(tags=["users"])
+router = SegmentRouter(tags=["users"])
 
 
 def user_read(user: User) -> UserRead:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 from fastapi.responses import Response
 
 from ticketry.api.deps import ActorDep, SessionDep, SettingsDep
+from ticketry.api.routing import SegmentRouter
 from ticketry.api.v1.responses import problems
 from ticketry.domain.webhooks import service
 from ticketry.domain.webhooks.models import DeliveryStatus
@@ -26,7 +27,7 @@ from ticketry.domain.webhooks.schemas import (
     webhook_read,
 )
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = SegmentRouter(prefix="/webhooks", tags=["webhooks"])
 
 MAX_PAGE_SIZE = 100
 Page = Annotated[int, Query(ge=1, le=1_000_000)]
