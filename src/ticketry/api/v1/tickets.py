@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import BackgroundTasks, Header, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel
 
@@ -121,9 +123,12 @@ async def list_tickets(
         search=search.strip() if search and search.strip() else None,
     )
     size = min(size, MAX_PAGE_SIZE)
-    result = await run_db(request, session, search_service.browse_tickets, session, actor=actor,
-                          filters=filters, page=page, size=size, sort_by=sort_by, order=order,
-                          cursor=cursor)
+    browse = partial(search_service.browse_tickets, session, actor=actor, filters=filters,
+                     page=page, size=size, sort_by=sort_by, order=order, cursor=cursor)
+    # A full-text query over a large table can take tens of milliseconds: a worker thread,
+    # where SQLite works without the GIL and the event loop serves other requests meanwhile.
+    result = await (run_in_threadpool(browse) if filters.search else run_db(request, session,
+                                                                             browse))
     now = utcnow()
     page_body = TicketPage(items=[ticket_read(t, now) for t in result.items], total=result.total,
                            page=result.page, size=size, pages=result.pages,
