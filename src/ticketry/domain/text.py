@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import AfterValidator
@@ -41,8 +43,36 @@ def strip_or_none(value: str | None) -> str | None:
     return value or None
 
 
+# The everyday address -- ASCII dot-atoms at a plain host name -- which email-validator always
+# accepts; anything else (quoting, IDNA, unusual labels) goes to email-validator. Checking each
+# imported row with the full validator took a fifth of an import's time.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PLAIN_ADDRESS = re.compile(
+    rf"(?P<local>{_ATOM}(?:\.{_ATOM})*)@(?P<domain>(?:{_LABEL}\.)+(?P<tld>[A-Za-z]{{1,63}}))")
+
+
+def _plainly_valid_email(value: str) -> bool:
+    match = _PLAIN_ADDRESS.fullmatch(value)
+    if match is None or len(value) > 254 or len(match["local"]) > 64:
+        return False
+    domain = match["domain"]
+    # Punycode and other "--" labels follow IDNA rules; special-use names are refused.
+    return ("--" not in domain and len(domain) <= 253
+            and match["tld"].lower() not in _special_use_names())
+
+
+@cache
+def _special_use_names() -> frozenset[str]:
+    from email_validator import SPECIAL_USE_DOMAIN_NAMES
+
+    return frozenset(SPECIAL_USE_DOMAIN_NAMES)
+
+
 def is_valid_email(value: str) -> bool:
     """Syntax only (no DNS): what a form or an import row can be checked against."""
+    if _plainly_valid_email(value):
+        return True
     from email_validator import EmailNotValidError, validate_email
 
     try:
