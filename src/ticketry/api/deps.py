@@ -99,12 +99,12 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 async def authenticated(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     background: BackgroundTasks,
     bearer: Annotated[str | None, Depends(oauth2_scheme)],
     api_token: Annotated[str | None, Depends(api_token_scheme)],
 ) -> Authenticated:
-    return await authenticate(request, session, settings, background, bearer, api_token)
+    return await authenticate(request, session, request.app.state.settings, background, bearer,
+                              api_token)
 
 
 async def authenticate(request: Request, session: Session, settings: Settings,
@@ -135,7 +135,17 @@ def record_token_use(database: Database, token_id: int) -> None:
         log.warning("could not record API token use", token_id=token_id)
 
 
-async def current_user(auth: Annotated[Authenticated, Depends(authenticated)]) -> User:
+async def current_user(
+    request: Request,
+    session: SessionDep,
+    background: BackgroundTasks,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+    api_token: Annotated[str | None, Depends(api_token_scheme)],
+) -> User:
+    """`authenticated`'s user: the same parameters rather than a dependency on it, since each
+    level of dependencies costs FastAPI a solve on every request."""
+    auth = await authenticate(request, session, request.app.state.settings, background, bearer,
+                              api_token)
     return auth.user
 
 
