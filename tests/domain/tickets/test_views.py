@@ -98,3 +98,28 @@ def test_a_list_page_of_views_matches_the_entities(session: Session, admin: User
     for view in shown:
         entity = service.get_ticket(session, actor=admin, ticket_id=view.public_id)
         assert _shown(view) == _shown(entity)
+
+
+def test_a_created_ticket_shows_its_queue_without_loading_it_again(
+        session: Session, admin: User) -> None:
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    make_ticket(session, admin, queue="support")  # the queue's configuration is now cached
+    session.flush()
+    session.expunge_all()  # a new request's session holds no queue
+    admin = session.merge(admin)
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        ticket = make_ticket(session, admin, queue="support")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert not [s for s in statements if "FROM queues" in s]
+    shown = ticket_read(ticket, utcnow())
+    assert shown.queue == "support"
+    assert ticket.queue.name == service.find_queue_config(session, "support").name

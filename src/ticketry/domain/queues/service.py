@@ -9,7 +9,7 @@ from datetime import datetime
 from importlib import resources
 
 from sqlalchemy import or_, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ticketry.domain.errors import Conflict, PermissionDenied
 from ticketry.domain.queues.config import NamedItem, QueueConfig, queue_configs
@@ -285,3 +285,22 @@ def set_category_keywords(session: Session, *, actor: User, queue_key: str, cate
     row.keywords = list(dict.fromkeys(k.strip().lower() for k in keywords if k.strip()))
     _bump_config_version(session, config.id)
     return queue_configs.get(session, config.id)
+
+
+def queue_of_config(session: Session, config: QueueConfig) -> Queue:
+    """The queue's entity for showing beside a ticket, without a query: the session's own if it
+    holds it, else built from the configuration the caller already has (as a loaded, unchanged
+    entity; what the configuration lacks loads on first use). A create showed its ticket's queue
+    with a SELECT that cost a tenth of the request."""
+    held = session.identity_map.get(session.identity_key(Queue, (config.id,)))
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    queue: Queue = Queue.__mapper__.class_manager.new_instance()
+    # Loaded state, as the ORM's loader writes it: into the instance dict, not through events.
+    queue.__dict__.update(id=config.id, key=config.key, name=config.name,
+                          key_format=config.key_format, is_default=config.is_default,
+                          default_language=config.default_language,
+                          config_version=config.version, settings=dict(config.settings))
+    make_transient_to_detached(queue)
+    session.add(queue)
+    return queue

@@ -29,8 +29,12 @@ from ticketry.domain.history.service import (
     record_change,
 )
 from ticketry.domain.queues.config import QueueConfig, StatusConfig
-from ticketry.domain.queues.models import Queue
-from ticketry.domain.queues.service import find_queue_config, get_queue_config, next_ticket_key
+from ticketry.domain.queues.service import (
+    find_queue_config,
+    get_queue_config,
+    next_ticket_key,
+    queue_of_config,
+)
 from ticketry.domain.search.index import text_condition
 from ticketry.domain.sla.service import business_calendar, compute_targets, retarget, track_pause
 from ticketry.domain.text import is_valid_email
@@ -620,7 +624,7 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
     ticket.requester = requester
     if ticket.assignee_id is None:
         ticket.assignee = None
-    ticket.queue = session.get(Queue, config.id)  # type: ignore[assignment]
+    ticket.queue = queue_of_config(session, config)
     ticket.team = session.get(Team, ticket.team_id) if ticket.team_id else None
     emit_ticket_event(session, type=EventType.TICKET_CREATED, actor=actor, ticket=ticket, at=now)
     if ticket.assignee_id is not None:
