@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -163,6 +164,9 @@ def test_csv_export_is_an_attachment_with_formulas_neutralised(client: TestClien
     evil = next(r for r in rows if "HYPERLINK" in r["title"])
     assert evil["title"] == "'=HYPERLINK(\"http://evil.example\")"
     assert evil["description"] == "'@SUM(A1)"
+    # Ids as canonical UUID text on every backend (the database formats them).
+    assert all(r["id"] == str(uuid.UUID(r["id"])) for r in rows)
+    assert all(r["created_at"].endswith("Z") for r in rows)
 
 
 @pytest.mark.usefixtures("recent")

@@ -65,9 +65,15 @@ _CSV_CELL: dict[str, Callable[[Any], Any]] = {
 }
 
 
+# Kinds the csv module writes as they come (None as an empty cell, numbers as their text).
+_CSV_AS_IS = frozenset({"stamp", "number"})
+
+
 def csv_chunks(columns: Sequence[Column], batches: Iterable[Sequence[Row]]) -> Iterator[bytes]:
     """UTF-8 with a byte-order mark (so spreadsheets pick the right encoding), one chunk a batch."""
-    cells = [_CSV_CELL[kind] for _, kind in columns]
+    converted = [(at, _CSV_CELL[kind]) for at, (_, kind) in enumerate(columns)
+                 if kind not in _CSV_AS_IS]
+    width = len(columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([name for name, _ in columns])
@@ -75,8 +81,18 @@ def csv_chunks(columns: Sequence[Column], batches: Iterable[Sequence[Row]]) -> I
     for batch in batches:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([[cell(value) for cell, value in zip(cells, row, strict=True)]
-                          for row in batch])
+        if converted:
+            rows: list[list[Any]] = []
+            for row in batch:
+                if len(row) != width:
+                    raise ValueError(f"a row of {len(row)} cells for {width} columns")
+                cells = list(row)
+                for at, cell in converted:
+                    cells[at] = cell(cells[at])
+                rows.append(cells)
+            writer.writerows(rows)
+        else:
+            writer.writerows(batch)
         yield buffer.getvalue().encode()
 
 

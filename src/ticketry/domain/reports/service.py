@@ -29,6 +29,7 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal,
     null,
     select,
     union_all,
@@ -42,7 +43,7 @@ from ticketry.domain.queues.models import Queue
 from ticketry.domain.queues.service import find_queue_config, get_queue_config
 from ticketry.domain.reports import export_formats
 from ticketry.domain.reports.errors import InvalidDateRange, InvalidExportRequest
-from ticketry.domain.reports.export_formats import Column, Kind
+from ticketry.domain.reports.export_formats import FORMULA_TRIGGERS, Column, Kind
 from ticketry.domain.reports.index_hints import unindexed
 from ticketry.domain.reports.schemas import (
     EXPORT_FORMATS,
@@ -56,7 +57,7 @@ from ticketry.domain.reports.schemas import (
     TeamPerformance,
     check_period_days,
 )
-from ticketry.domain.reports.timestamps import minutes_between, utc_text
+from ticketry.domain.reports.timestamps import minutes_between, utc_text, uuid_text
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.tickets.schemas import TicketFilters
 from ticketry.domain.tickets.service import filtered_tickets
@@ -420,20 +421,29 @@ def export_tickets(
 def _export_column(name: str, format: str) -> tuple[Any, Kind]:
     expression, kind = _EXPORT_COLUMNS[name]
     if format != "xlsx":
-        # Text formats take timestamps and tags as the database's text, not parsed and
+        # Text formats take timestamps, ids and tags as the database's text, not parsed and
         # re-formatted per value in Python (spreadsheets get dates).
         if kind == "time":
             return utc_text(expression), "stamp"
+        if kind == "id":
+            return uuid_text(expression), "stamp"
         if kind == "list":
             return cast(expression, Text), "json_list"
+        if kind == "text" and format == "csv":
+            # A cell a spreadsheet would run as a formula gets a leading quote, by the
+            # database: 1.2 million Python calls fewer per 100 000 tickets.
+            return case((func.substr(expression, 1, 1).in_(FORMULA_TRIGGERS),
+                         literal("'", Text) + expression), else_=expression), "stamp"
     return expression, kind
 
 
-def _row_batches(session: Session, page: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
+def _row_batches(session: Session, page: Select[Any]) -> Iterator[list[Sequence[Any]]]:
     after = 0
+    # Columns only: through the connection, without the ORM's per-row result handling.
+    connection = session.connection()
     while True:
-        rows = session.execute(page, {"after": after}).all()
+        rows = connection.execute(page, {"after": after}).all()
         if not rows:
             return
         after = rows[-1][0]
-        yield [tuple(row)[1:] for row in rows]
+        yield [row[1:] for row in rows]

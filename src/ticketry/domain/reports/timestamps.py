@@ -3,6 +3,8 @@
 - `minutes_between(later, earlier)`: the time between two timestamp columns, in minutes.
 - `utc_text(column)`: a timestamp as RFC 3339 text in UTC with milliseconds
   (`2025-06-02T10:00:00.000Z`), so exports need not parse and re-format each value in Python.
+- `uuid_text(column)`: a UUID column as its canonical text (`8-4-4-4-12` lower-case hex),
+  likewise.
 
 SQLite keeps timestamps as UTC text (julianday/strftime read it); PostgreSQL has timestamptz.
 """
@@ -55,3 +57,24 @@ def _to_char(element: utc_text, compiler: SQLCompiler, **kw: Any) -> str:
 def _strftime(element: utc_text, compiler: SQLCompiler, **kw: Any) -> str:
     [column] = _arguments(element, compiler, **kw)
     return f"strftime('%Y-%m-%dT%H:%M:%fZ', {column})"
+
+
+class uuid_text(FunctionElement[str]):  # named as the SQL function it reads as
+    type = String()
+    inherit_cache = True
+    name = "uuid_text"
+
+
+@compiles(uuid_text)
+def _uuid_cast(element: uuid_text, compiler: SQLCompiler, **kw: Any) -> str:
+    [column] = _arguments(element, compiler, **kw)
+    return f"CAST({column} AS TEXT)"
+
+
+@compiles(uuid_text, "sqlite")
+def _uuid_dashes(element: uuid_text, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLAlchemy's Uuid keeps 32 hex digits on SQLite.
+    [column] = _arguments(element, compiler, **kw)
+    parts = " || '-' || ".join(f"substr({column}, {start}, {length})"
+                               for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12)))
+    return f"lower({parts})"
