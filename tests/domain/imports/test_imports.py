@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.factories import make_user
+from ticketry.domain.events.models import Event
 from ticketry.domain.history.models import TicketHistory
 from ticketry.domain.imports.errors import MalformedImportFile, UnsupportedImportFormat
 from ticketry.domain.imports.parsers import detect_format, iter_rows
@@ -93,3 +94,22 @@ def test_a_crash_half_way_leaves_only_whole_tickets(session: Session) -> None:
                               .where(TicketHistory.ticket_id == ticket.id)) == 1
     assert session.scalar(select(func.count()).select_from(Ticket)
                           .where(Ticket.customer_id.in_(["C3", "C4", "C5"]))) == 0
+
+
+def test_each_rows_tags_history_and_event_belong_to_its_own_ticket(session: Session) -> None:
+    agent = make_user(session, Role.MANAGER)
+    rows = "".join(ROW.format(n=n).replace(",a;b\n", f",row{n};shared\n") for n in range(1, 41))
+    report = import_tickets(session, actor=agent, queue_key="support", batch_size=25,
+                            rows=iter_rows(io.BytesIO((HEADER + rows).encode()), "csv"),
+                            checkpoint=session.flush)
+    assert report.successful == 40
+    for ticket in session.scalars(select(Ticket).where(Ticket.customer_id.like("C%"))):
+        n = ticket.customer_id.removeprefix("C")
+        tags = set(session.scalars(select(TicketTag.tag).where(TicketTag.ticket_id == ticket.id)))
+        assert tags == {f"row{n}", "shared"}
+        history = session.scalars(select(TicketHistory)
+                                  .where(TicketHistory.ticket_id == ticket.id)).one()
+        assert history.details["key"] == ticket.key
+        event = session.scalars(select(Event).where(Event.ticket_id == ticket.id)).one()
+        assert event.data["ticket"]["public_id"] == str(ticket.public_id)
+        assert event.data["ticket"]["title"] == f"Subject {n}"
