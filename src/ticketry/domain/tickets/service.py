@@ -313,6 +313,20 @@ def get_ticket_view(session: Session, *, actor: User, ticket_id: uuid.UUID) -> T
     return view
 
 
+_VIEWS_BY_IDS = (select(*VIEW_COLUMNS).select_from(VIEW_FROM)
+                 .where(Ticket.__table__.c.id.in_(bindparam("ids", expanding=True))))
+
+
+def load_ticket_views(session: Session, ids: Sequence[int]) -> list[TicketView]:
+    """The views of tickets, in the order of `ids`: ids a caller already chose by the
+    visibility rules (a list page)."""
+    if not ids:
+        return []
+    by_id = {view.id: view for view in map(
+        ticket_view, session.connection().execute(_VIEWS_BY_IDS, {"ids": list(ids)}))}
+    return [by_id[ticket_id] for ticket_id in ids]
+
+
 _BY_ID = (select(Ticket).where(Ticket.id == bindparam("ref"), Ticket.deleted_at.is_(None))
           .options(*_EAGER))
 
