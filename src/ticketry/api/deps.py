@@ -92,17 +92,13 @@ async def unit_of_work(request: Request) -> AsyncIterator[Session]:
 
 SessionDep = Annotated[Session, Depends(unit_of_work, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+# The two ways a credential arrives (declared as dependencies so that OpenAPI shows them).
+BearerDep = Annotated[str | None, Depends(oauth2_scheme)]
+ApiTokenDep = Annotated[str | None, Depends(api_token_scheme)]
 
 
-
-
-async def authenticated(
-    request: Request,
-    session: SessionDep,
-    background: BackgroundTasks,
-    bearer: Annotated[str | None, Depends(oauth2_scheme)],
-    api_token: Annotated[str | None, Depends(api_token_scheme)],
-) -> Authenticated:
+async def authenticated(request: Request, session: SessionDep, background: BackgroundTasks,
+                        bearer: BearerDep, api_token: ApiTokenDep) -> Authenticated:
     return await authenticate(request, session, request.app.state.settings, background, bearer,
                               api_token)
 
@@ -135,13 +131,8 @@ def record_token_use(database: Database, token_id: int) -> None:
         log.warning("could not record API token use", token_id=token_id)
 
 
-async def current_user(
-    request: Request,
-    session: SessionDep,
-    background: BackgroundTasks,
-    bearer: Annotated[str | None, Depends(oauth2_scheme)],
-    api_token: Annotated[str | None, Depends(api_token_scheme)],
-) -> User:
+async def current_user(request: Request, session: SessionDep, background: BackgroundTasks,
+                       bearer: BearerDep, api_token: ApiTokenDep) -> User:
     """`authenticated`'s user: the same parameters rather than a dependency on it, since each
     level of dependencies costs FastAPI a solve on every request."""
     auth = await authenticate(request, session, request.app.state.settings, background, bearer,
