@@ -70,15 +70,18 @@ _ASSIGNEES = User.__table__.alias("view_assignee")
 _TEAMS = Team.__table__
 _QUEUES = Queue.__table__
 
-# Ticket attribute names, in the order of the first columns of `VIEW_COLUMNS`.
-_TICKET_KEYS = tuple(attr.key for attr in inspect(Ticket).column_attrs)
+# Ticket attribute names, in the order of the first columns of `VIEW_COLUMNS`. From the
+# mapper's columns, which exist before mappers are configured: importing this module must not
+# configure every mapper (models imported later would be missed).
+_TICKET_COLUMNS = inspect(Ticket).columns
+_TICKET_KEYS = tuple(_TICKET_COLUMNS.keys())
 _PERSON = ("public_id", "username", "full_name", "email")
 _TEAM = ("public_id", "key", "name", "code")
 
 # Table columns, not ORM attributes: a statement naming ORM attributes takes the ORM's compile
 # and loading path. Labels keep the names unique (users appear twice).
 VIEW_COLUMNS: tuple[Label[Any], ...] = (
-    *(inspect(Ticket).column_attrs[key].columns[0].label(f"t_{key}") for key in _TICKET_KEYS),
+    *(_TICKET_COLUMNS[key].label(f"t_{key}") for key in _TICKET_KEYS),
     *(_REQUESTERS.c[name].label(f"r_{name}") for name in _PERSON),
     *(_ASSIGNEES.c[name].label(f"a_{name}") for name in _PERSON),
     *(_TEAMS.c[name].label(f"g_{name}") for name in _TEAM),
