@@ -5,12 +5,11 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import BackgroundTasks, Header, Query, Request, status
 from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel
 
-from ticketry.api.deps import ActorDep, SessionDep, SettingsDep, run_db
+from ticketry.api.deps import ActorDep, SessionDep, SettingsDep, run_db, run_search
 from ticketry.api.idempotency import idempotent_create
 from ticketry.api.import_upload import import_from_request
 from ticketry.api.routing import SegmentRouter
@@ -45,11 +44,6 @@ from ticketry.domain.tickets.views import TicketView
 router = SegmentRouter(prefix="/tickets", tags=["tickets"])
 
 MAX_PAGE_SIZE = 100
-# Full-text lists run in at most two worker threads per process. SQLite and PostgreSQL do the
-# matching without the GIL, but the Python around it contends for it with the event loop: with
-# eight threads a search at 1 000 tickets cost 9 ms of CPU, with two 6.4 ms (127 -> 169 req/s,
-# p99 338 -> 218 ms); one thread halves throughput at 100 000 tickets (75 -> 50 req/s).
-_SEARCHES = CapacityLimiter(2)
 
 
 def etag_of(ticket: Ticket | TicketView) -> str:
@@ -130,12 +124,7 @@ async def list_tickets(
     size = min(size, MAX_PAGE_SIZE)
     browse = partial(search_service.browse_tickets, session, actor=actor, filters=filters,
                      page=page, size=size, sort_by=sort_by, order=order, cursor=cursor)
-    # A full-text query over a large table can take tens of milliseconds: a worker thread
-    # (see `_SEARCHES`), so the event loop serves other requests meanwhile.
-    if filters.search:
-        result = await to_thread.run_sync(browse, limiter=_SEARCHES)
-    else:
-        result = await run_db(request, session, browse)
+    result = await (run_search(browse) if filters.search else run_db(request, session, browse))
     now = utcnow()
     page_body = TicketPage(items=[ticket_read(t, now) for t in result.items], total=result.total,
                            page=result.page, size=size, pages=result.pages,
