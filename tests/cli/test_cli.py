@@ -75,3 +75,34 @@ def test_users_create_refuses_bad_input_and_duplicates(cli_database: str) -> Non
     assert dup.exit_code == 1
     assert "already exists" in dup.output
     assert _users(cli_database)["jane"] == "END_USER"
+
+
+def test_import_stores_every_valid_row_whole_across_batches(cli_database: str,
+                                                            tmp_path: Path) -> None:
+    from ticketry.domain.history.models import TicketHistory
+    from ticketry.domain.tickets.models import Ticket, TicketTag
+
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    rows = "".join(f"C{n},c{n}@example.com,Customer {n},Subject {n},"
+                   f"A long enough description {n},other,low,new,a;row{n}\n" for n in range(7))
+    bad = "C9,not-an-email,X,Subject 9,A long enough description 9,other,low,new,\n"
+    data = tmp_path / "tickets.csv"
+    data.write_text("customer_id,customer_email,customer_name,subject,description,category,"
+                    "priority,status,tags\n" + rows + bad, encoding="utf-8")
+    result = runner.invoke(app, ["import", str(data), "--queue", "support", "--batch-size", "3"])
+    assert result.exit_code == 0, result.output
+    assert "imported 7 of 8 rows (1 refused)" in result.output
+    assert "Invalid email format: not-an-email" in result.output
+    database = Database(cli_database, pool_size=1, max_overflow=0)
+    try:
+        with database.session() as session:
+            tickets = session.scalars(select(Ticket).order_by(Ticket.id)).all()
+            assert [t.title for t in tickets] == [f"Subject {n}" for n in range(7)]
+            assert len({t.key for t in tickets}) == 7
+            for n, ticket in enumerate(tickets):
+                assert set(session.scalars(select(TicketTag.tag).where(
+                    TicketTag.ticket_id == ticket.id))) == {"a", f"row{n}"}
+                assert session.scalar(select(func.count()).select_from(TicketHistory).where(
+                    TicketHistory.ticket_id == ticket.id)) == 1
+    finally:
+        database.dispose()
