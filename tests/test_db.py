@@ -33,7 +33,8 @@ def test_bulk_rows_read_back_like_orm_rows(session: Session) -> None:
     model = make_ticket(session, agent)
     at = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
     ids = reserve_ids(session, Ticket, 3)
-    assert len(set(ids)) == 3 and min(ids) > model.id
+    assert len(set(ids)) == 3
+    assert min(ids) > model.id
     rows = [{"id": ticket_id, **_ticket_values(agent, model, n, at)}
             for n, ticket_id in enumerate(ids)]
     insert_rows(session, Ticket, rows)
@@ -41,12 +42,16 @@ def test_bulk_rows_read_back_like_orm_rows(session: Session) -> None:
     for row in rows:
         ticket = session.get_one(Ticket, row["id"])
         assert ticket.public_id == row["public_id"]
-        assert ticket.created_at == at and ticket.created_at.tzinfo is not None
+        assert ticket.created_at == at
+        assert ticket.created_at.tzinfo is not None
         assert ticket.response_due_at == row["response_due_at"]
-        assert ticket.tags == row["tags"] and ticket.extra == row["extra"]
+        assert ticket.tags == row["tags"]
+        assert ticket.extra == row["extra"]
         assert ticket.description == row["description"]
         # Left out, so given the column defaults, as the ORM would.
-        assert ticket.version == 1 and ticket.people == [] and ticket.support_votes == 0
+        assert ticket.version == 1
+        assert ticket.people == []
+        assert ticket.support_votes == 0
         assert ticket.manual_override is False
 
 
@@ -86,9 +91,9 @@ def test_columns_given_by_attribute_name_and_defaults_filled(session: Session) -
         {"ticket_id": ticket.id, "actor_id": agent.id, "change_type": ChangeType.COMMENT_ADDED.value,
          "field": None, "old_value": None, "new_value": None, "details": {"n": n}}
         for n in range(3)])
-    entries = session.scalars(select(TicketHistory).where(TicketHistory.ticket_id == ticket.id,
-                                                          TicketHistory.change_type == ChangeType.COMMENT_ADDED.value)
-                              .order_by(TicketHistory.id)).all()
+    entries = session.scalars(select(TicketHistory).where(
+        TicketHistory.ticket_id == ticket.id,
+        TicketHistory.change_type == ChangeType.COMMENT_ADDED.value).order_by(TicketHistory.id)).all()
     assert [entry.details for entry in entries] == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert all(entry.created_at.tzinfo is not None for entry in entries)
 
