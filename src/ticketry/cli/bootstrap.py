@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ticketry.api.dialects.support import ensure_anonymous_user
 from ticketry.config import Settings
 from ticketry.db import Database
 from ticketry.domain.queues.service import install_presets
-from ticketry.domain.users.service import BootstrapResult, ensure_admin
+from ticketry.domain.users.service import (
+    BootstrapResult,
+    ensure_admin,
+    ensure_support_anonymous_user,
+)
 from ticketry.migrations import upgrade_to_head
 
 
@@ -23,7 +26,7 @@ def bootstrap(database: Database, settings: Settings) -> BootstrapReport:
     with database.unit_of_work() as session:
         installed = install_presets(session)
         if settings.support_allow_anonymous:
-            ensure_anonymous_user(session)
+            ensure_support_anonymous_user(session)
         admin = ensure_admin(session, username=settings.admin_username,
                              email=settings.admin_email, password=settings.admin_password)
     return BootstrapReport(installed, admin)

@@ -253,3 +253,13 @@ def ensure_service_user(session: Session, *, username: str, role: Role, full_nam
         session.add(user)
         session.flush()
     return user
+
+
+SUPPORT_ANONYMOUS_USERNAME = "support-anonymous"
+
+
+def ensure_support_anonymous_user(session: Session) -> User:
+    """The account the support desk's anonymous requests act as (`support_allow_anonymous`):
+    made at first start, or by the first such request on a bare database."""
+    return ensure_service_user(session, username=SUPPORT_ANONYMOUS_USERNAME, role=Role.ADMIN,
+                               full_name="Support desk (anonymous access)")

@@ -42,8 +42,8 @@ from ticketry.domain.tickets import service as tickets
 from ticketry.domain.tickets.errors import TicketNotFound
 from ticketry.domain.tickets.models import Ticket
 from ticketry.domain.tickets.schemas import TicketCreate, TicketFilters, TicketPatch
-from ticketry.domain.users.models import Role, User
-from ticketry.domain.users.service import ensure_service_user
+from ticketry.domain.users.models import User
+from ticketry.domain.users.service import ensure_support_anonymous_user
 from ticketry.log import get_logger
 
 if TYPE_CHECKING:
@@ -51,7 +51,6 @@ if TYPE_CHECKING:
 
 log = get_logger("ticketry.support")
 
-ANONYMOUS_USERNAME = "support-anonymous"
 INTERNAL_ERROR = {"error": "Internal server error",
                   "message": "An unexpected error occurred. Please try again later."}
 
@@ -93,12 +92,7 @@ async def support_actor(
         raise AuthenticationFailed("authentication required: send Authorization: Bearer <token>")
     # Created by `ticketry serve`/`migrate`; made here, in this request, on a bare database
     # (a write: in a worker thread).
-    return await run_in_threadpool(ensure_anonymous_user, session)
-
-
-def ensure_anonymous_user(session: Session) -> User:
-    return ensure_service_user(session, username=ANONYMOUS_USERNAME, role=Role.ADMIN,
-                               full_name="Support desk (anonymous access)")
+    return await run_in_threadpool(ensure_support_anonymous_user, session)
 
 
 Actor = Annotated[User, Depends(support_actor)]
