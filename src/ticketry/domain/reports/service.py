@@ -25,7 +25,6 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
-    bindparam,
     case,
     cast,
     func,
@@ -398,24 +397,22 @@ def export_tickets(
             f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}; "
             f"columns: {', '.join(EXPORT_COLUMNS)}", field="columns")
     selected = [_export_column(name, format) for name in chosen]
-    page = (
+    query = (
         filtered_tickets(session, actor, filters)
-        .with_only_columns(Ticket.id, *(expression for expression, _ in selected))
+        .with_only_columns(*(expression for expression, _ in selected))
         .select_from(Ticket)
         .join(Queue, Queue.id == Ticket.queue_id)
         .outerjoin(_Requester, _Requester.id == Ticket.requester_id)
         .outerjoin(_Assignee, _Assignee.id == Ticket.assignee_id)
         .outerjoin(Team, Team.id == Ticket.team_id)
-        .where(Ticket.id > bindparam("after"))
         .order_by(Ticket.id)
-        .limit(batch_size)
     )
     stamp = (now or utcnow()).strftime("%Y%m%d-%H%M%S")
     return TicketExport(media_type=_MEDIA_TYPES[format], filename=f"tickets-{stamp}.{format}",
                         columns=chosen,
                         chunks=_WRITERS[format](
                             [(name, kind) for name, (_, kind) in zip(chosen, selected, strict=True)],
-                            _row_batches(session, page)))
+                            _row_batches(session, query, batch_size)))
 
 
 def _export_column(name: str, format: str) -> tuple[Any, Kind]:
@@ -437,13 +434,10 @@ def _export_column(name: str, format: str) -> tuple[Any, Kind]:
     return expression, kind
 
 
-def _row_batches(session: Session, page: Select[Any]) -> Iterator[list[Sequence[Any]]]:
-    after = 0
-    # Columns only: through the connection, without the ORM's per-row result handling.
-    connection = session.connection()
-    while True:
-        rows = connection.execute(page, {"after": after}).all()
-        if not rows:
-            return
-        after = rows[-1][0]
-        yield [row[1:] for row in rows]
+def _row_batches(session: Session, query: Select[Any],
+                 batch_size: int) -> Iterator[Sequence[Sequence[Any]]]:
+    """One query, read `batch_size` rows at a time as it is consumed (PostgreSQL: a server-side
+    cursor), so memory stays bounded. Columns only: through the connection, without the ORM's
+    per-row result handling."""
+    result = session.connection().execute(query.execution_options(yield_per=batch_size))
+    yield from result.partitions()
