@@ -7,7 +7,7 @@ only tickets the reader may see (`permissions.visible_tickets`) and never delete
 
 Everything is computed by the database: each report is a fixed, small number of aggregate
 statements (COUNT/SUM/AVG over CASE, grouped), whatever the number of tickets; exports read
-keyset-paginated batches of plain rows.
+one query's plain rows a batch at a time.
 """
 
 from __future__ import annotations
@@ -385,8 +385,8 @@ def export_tickets(
 ) -> TicketExport:
     """The tickets matching `filters` that the actor may see, oldest first, as CSV, JSON (one
     array) or XLSX. Everything is checked here (format, columns, filters such as an unknown
-    queue), before a byte is produced; the rows are read as `chunks` is consumed, in keyset
-    batches, so memory stays bounded however many tickets match."""
+    queue), before a byte is produced; the rows are read as `chunks` is consumed, a batch at
+    a time from one query, so memory stays bounded however many tickets match."""
     if format not in EXPORT_FORMATS:
         raise InvalidExportRequest(
             f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}", field="format")
