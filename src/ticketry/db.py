@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import chain
+from operator import itemgetter
 from typing import Any, cast
 
 import orjson
@@ -216,9 +218,12 @@ def insert_rows(session: Session, entity: type[Base], rows: Sequence[Mapping[str
     given = set(targets)
     defaults = [column for column in table.columns
                 if column not in given and column.default is not None]
-    columns: list[list[Any]] = []
-    for key, column in zip(keys, targets, strict=True):
-        columns.append(_bind_values(column, [row[key] for row in rows], dialect))
+    # Rows to columns in C (itemgetter, zip): a column at a time, each type's processor is
+    # looked up once.
+    values_of = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
+    columns: list[list[Any]] = [
+        _bind_values(column, list(values), dialect) for column, values in
+        zip(targets, zip(*map(values_of, rows), strict=True), strict=True)]
     for column in defaults:
         columns.append(_bind_values(column, _default_values(column, len(rows)), dialect))
     names = [column.name for column in (*targets, *defaults)]
@@ -233,7 +238,7 @@ def insert_rows(session: Session, entity: type[Base], rows: Sequence[Mapping[str
         for start in range(0, len(records), per_statement):
             chunk = records[start:start + per_statement]
             connection.exec_driver_sql(into + ", ".join([one] * len(chunk)),
-                                       tuple(value for record in chunk for value in record))
+                                       tuple(chain.from_iterable(chunk)))
         return
     copy = (f"COPY {preparer.format_table(table)} "
             f"({', '.join(preparer.quote(name) for name in names)}) FROM STDIN")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -205,21 +205,22 @@ def value_problems(config: QueueConfig, values: dict[str, Any], *,
         if isinstance(value, str) and not low <= (len(value) if value.strip() else 0) <= high:
             bad(field, f"{label(field)} must be between {low} and {high} characters")
 
-    def choice(field: str, allowed: Sequence[str]) -> None:
+    # The configuration's own mappings: a membership test each, no list built per call.
+    def choice(field: str, allowed: Collection[str]) -> None:
         value = values.get(field)
         if value is not None and value not in allowed:
             bad(field, f"{label(field)} must be one of: {', '.join(allowed) or '(none)'}")
 
-    choice("priority", list(config.priorities))
+    choice("priority", config.priorities)
     if config.categories:
-        choice("category", list(config.categories))
+        choice("category", config.categories)
     if "ticket_type" in values:
-        choice("ticket_type", list(config.ticket_types))
+        choice("ticket_type", config.ticket_types)
     if "status" in values:
-        choice("status", list(config.statuses))
+        choice("status", config.statuses)
     for field in _REFERENCE_FIELDS:
         if field in config.reference_lists:
-            choice(field, list(config.reference_lists[field]))
+            choice(field, config.reference_lists[field])
     metadata = values.get("metadata")
     if isinstance(metadata, dict):
         for key, rule in config.settings.get("metadata_rules", {}).items():
