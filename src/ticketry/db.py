@@ -226,22 +226,22 @@ def insert_rows(session: Session, entity: type[Base], rows: Sequence[Mapping[str
         zip(targets, zip(*map(values_of, rows), strict=True), strict=True)]
     for column in defaults:
         columns.append(_bind_values(column, _default_values(column, len(rows)), dialect))
-    names = [column.name for column in (*targets, *defaults)]
     # Names from the table's metadata, quoted by the dialect; every value is a bound parameter.
     preparer = dialect.identifier_preparer
-    into = (f"INSERT INTO {preparer.format_table(table)} "  # noqa: S608
-            f"({', '.join(preparer.quote(name) for name in names)}) VALUES ")
+    target = (f"{preparer.format_table(table)} ("
+            + ", ".join(preparer.quote(column.name) for column in (*targets, *defaults)) + ")")
     records = list(zip(*columns, strict=True))
     if dialect.name == "sqlite":
-        per_statement = max(1, min(_SQLITE_MAX_ROWS, _SQLITE_MAX_PARAMETERS // len(names)))
-        one = "(" + ", ".join("?" * len(names)) + ")"
+        width = len(columns)
+        per_statement = max(1, min(_SQLITE_MAX_ROWS, _SQLITE_MAX_PARAMETERS // width))
+        one = "(" + ", ".join("?" * width) + ")"
         for start in range(0, len(records), per_statement):
             chunk = records[start:start + per_statement]
-            connection.exec_driver_sql(into + ", ".join([one] * len(chunk)),
+            connection.exec_driver_sql(f"INSERT INTO {target} VALUES "  # noqa: S608
+                                       + ", ".join([one] * len(chunk)),
                                        tuple(chain.from_iterable(chunk)))
         return
-    copy = (f"COPY {preparer.format_table(table)} "
-            f"({', '.join(preparer.quote(name) for name in names)}) FROM STDIN")
+    copy = f"COPY {target} FROM STDIN"
     driver = connection.connection.driver_connection
     assert driver is not None
     dbapi_error = dialect.loaded_dbapi.Error

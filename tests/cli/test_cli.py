@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 from ticketry.cli.main import app
 from ticketry.config import get_settings
 from ticketry.db import Database
+from ticketry.domain.history.models import TicketHistory
 from ticketry.domain.queues.models import Queue
+from ticketry.domain.tickets.models import Ticket, TicketTag
 from ticketry.domain.users.models import User
 
 runner = CliRunner()
@@ -79,9 +81,6 @@ def test_users_create_refuses_bad_input_and_duplicates(cli_database: str) -> Non
 
 def test_import_stores_every_valid_row_whole_across_batches(cli_database: str,
                                                             tmp_path: Path) -> None:
-    from ticketry.domain.history.models import TicketHistory
-    from ticketry.domain.tickets.models import Ticket, TicketTag
-
     assert runner.invoke(app, ["migrate"]).exit_code == 0
     rows = "".join(f"C{n},c{n}@example.com,Customer {n},Subject {n},"
                    f"A long enough description {n},other,low,new,a;row{n}\n" for n in range(7))

@@ -165,25 +165,27 @@ def _store(session: Session, config: QueueConfig, actor: User, rows: list[dict[s
     # Explicit ids: the dependent rows need them, and a bulk INSERT without RETURNING is the
     # cheap one (see insert_rows).
     ids = reserve_ids(session, Ticket, len(records))
-    tickets: list[dict[str, Any]] = []
     tags: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for ticket_id, record in zip(ids, records, strict=True):
+        record["id"] = ticket_id
         tags.extend({"ticket_id": ticket_id, "tag": tag} for tag in record["tags"])
-        tickets.append({"id": ticket_id, **record})
-    insert_rows(session, Ticket, tickets)
+        history.append({
+            "ticket_id": ticket_id, "actor_id": actor.id,
+            "change_type": ChangeType.CREATED.value, "field": None, "old_value": None,
+            "new_value": None, "created_at": now,
+            "details": {"key": record["key"], "queue": config.key, "import": True}})
+        events.append(event_row(
+            type=EventType.TICKET_CREATED, actor=actor, ticket_id=ticket_id,
+            queue_id=config.id, at=now,
+            data={"ticket": snapshot_from_row(ticket_id, record, requester=actor),
+                  "import": True}))
+    insert_rows(session, Ticket, records)
     insert_rows(session, TicketTag, tags)
-    insert_rows(session, TicketHistory, [
-        {"ticket_id": ticket_id, "actor_id": actor.id, "change_type": ChangeType.CREATED.value,
-         "field": None, "old_value": None, "new_value": None,
-         "details": {"key": record["key"], "queue": config.key, "import": True}, "created_at": now}
-        for ticket_id, record in zip(ids, records, strict=True)])
+    insert_rows(session, TicketHistory, history)
     mark_events_emitted(session)
-    insert_rows(session, Event, [
-        event_row(type=EventType.TICKET_CREATED, actor=actor, ticket_id=ticket_id,
-                  queue_id=config.id, at=now,
-                  data={"ticket": snapshot_from_row(ticket_id, record, requester=actor),
-                        "import": True})
-        for ticket_id, record in zip(ids, records, strict=True)])
+    insert_rows(session, Event, events)
 
 
 def _record(config: QueueConfig, actor: User, values: dict[str, Any], public_id: uuid.UUID,
