@@ -37,6 +37,7 @@ from ticketry.domain.tickets.schemas import (
     TicketRead,
     TicketReplace,
     history_entry_read,
+    ticket_page,
     ticket_read,
 )
 from ticketry.domain.tickets.views import TicketView
@@ -126,9 +127,8 @@ async def list_tickets(
                      page=page, size=size, sort_by=sort_by, order=order, cursor=cursor)
     result = await (run_search(browse) if filters.search else run_db(request, session, browse))
     now = utcnow()
-    page_body = TicketPage(items=[ticket_read(t, now) for t in result.items], total=result.total,
-                           page=result.page, size=size, pages=result.pages,
-                           next_cursor=result.next_cursor)
+    page_body = ticket_page(result.items, now, total=result.total, page=result.page,
+                            size=size, pages=result.pages, next_cursor=result.next_cursor)
     return RawResponse(page_body.model_dump_json(), media_type="application/json")
 
 
@@ -140,8 +140,8 @@ def search_tickets(body: TicketSearch, actor: ActorDep, session: SessionDep) -> 
     one also matches as a prefix (`datab` finds "database"); punctuation is never syntax."""
     result = search_service.search_tickets(session, actor=actor, search=body)
     now = utcnow()
-    page_body = TicketPage(items=[ticket_read(t, now) for t in result.items], total=result.total,
-                           page=result.page, size=result.size, pages=result.pages)
+    page_body = ticket_page(result.items, now, total=result.total, page=result.page,
+                            size=result.size, pages=result.pages)
     return RawResponse(page_body.model_dump_json(), media_type="application/json")
 
 

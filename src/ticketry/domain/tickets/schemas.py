@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from ticketry.domain.sla.service import SlaState
+from ticketry.domain.sla.service import SlaState, target_state
 from ticketry.domain.text import CleanStr, check_json_value
 from ticketry.domain.users.schemas import TeamRef, UserSummary
 
@@ -271,43 +272,61 @@ class HistoryEntryRead(BaseModel):
 
 def ticket_read(ticket: Any, now: datetime) -> TicketRead:
     """The canonical view of a loaded ticket (requester, assignee, team and queue eager-loaded)."""
-    from ticketry.domain.sla.service import target_state
+    return TicketRead.model_validate(ticket_read_fields(ticket, now))
 
-    def person(user: Any) -> UserSummary | None:
-        if user is None:
-            return None
-        return UserSummary(id=user.public_id, username=user.username, full_name=user.full_name,
-                           email=user.email)
 
+def ticket_page(tickets: Iterable[Any], now: datetime, *, total: int, page: int | None,
+                size: int, pages: int, next_cursor: str | None = None) -> TicketPage:
+    """A page of canonical views, validated in one call (nested models included): a model
+    built per ticket and per nested object from Python cost a fifth of a list request."""
+    return TicketPage.model_validate({
+        "items": [ticket_read_fields(ticket, now) for ticket in tickets], "total": total,
+        "page": page, "size": size, "pages": pages, "next_cursor": next_cursor})
+
+
+def _person(user: Any) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    return {"id": user.public_id, "username": user.username, "full_name": user.full_name,
+            "email": user.email}
+
+
+def ticket_read_fields(ticket: Any, now: datetime) -> dict[str, Any]:
+    """TicketRead's fields as plain data, for one validation of a ticket or a page."""
     team = ticket.team
-    return TicketRead(
-        id=ticket.public_id, key=ticket.key, number=ticket.number, queue=ticket.queue.key,
-        ticket_type=ticket.ticket_type, title=ticket.title, description=ticket.description,
-        status=ticket.status, status_category=ticket.status_category, priority=ticket.priority,
-        category=ticket.category, tags=list(ticket.tags or []),
-        requester=person(ticket.requester), assignee=person(ticket.assignee),
-        team=TeamRef(id=team.public_id, key=team.key, name=team.name,
-                     code=team.code) if team else None,
-        customer_id=ticket.customer_id, customer_email=ticket.customer_email,
-        customer_name=ticket.customer_name, notifier=ticket.notifier,
-        environment=ticket.environment, impact_level=ticket.impact_level,
-        affected_service=ticket.affected_service, tool=ticket.tool, location=ticket.location,
-        people=list(ticket.people or []), channel=ticket.channel, url=ticket.url,
-        metadata=dict(ticket.extra or {}), due_at=ticket.due_at,
-        response_due_at=ticket.response_due_at, resolution_due_at=ticket.resolution_due_at,
-        sla=SlaRead(
-            response=SlaTarget(due_at=ticket.response_due_at, state=target_state(
-                ticket.response_due_at, ticket.first_response_at, now,
-                breached_at=ticket.response_breached_at, paused_at=ticket.sla_paused_at)),
-            resolution=SlaTarget(due_at=ticket.resolution_due_at, state=target_state(
-                ticket.resolution_due_at, ticket.resolved_at, now,
-                breached_at=ticket.resolution_breached_at, paused_at=ticket.sla_paused_at)),
-            first_response_at=ticket.first_response_at,
-        ),
-        resolved_at=ticket.resolved_at, closed_at=ticket.closed_at,
-        resolution_notes=ticket.resolution_notes, satisfaction_rating=ticket.satisfaction_rating,
-        version=ticket.version, created_at=ticket.created_at, updated_at=ticket.updated_at,
-    )
+    response_due_at, resolution_due_at = ticket.response_due_at, ticket.resolution_due_at
+    first_response_at, paused_at = ticket.first_response_at, ticket.sla_paused_at
+    return {
+        "id": ticket.public_id, "key": ticket.key, "number": ticket.number,
+        "queue": ticket.queue.key, "ticket_type": ticket.ticket_type, "title": ticket.title,
+        "description": ticket.description, "status": ticket.status,
+        "status_category": ticket.status_category, "priority": ticket.priority,
+        "category": ticket.category, "tags": list(ticket.tags or []),
+        "requester": _person(ticket.requester), "assignee": _person(ticket.assignee),
+        "team": {"id": team.public_id, "key": team.key, "name": team.name,
+                 "code": team.code} if team else None,
+        "customer_id": ticket.customer_id, "customer_email": ticket.customer_email,
+        "customer_name": ticket.customer_name, "notifier": ticket.notifier,
+        "environment": ticket.environment, "impact_level": ticket.impact_level,
+        "affected_service": ticket.affected_service, "tool": ticket.tool,
+        "location": ticket.location, "people": list(ticket.people or []),
+        "channel": ticket.channel, "url": ticket.url, "metadata": dict(ticket.extra or {}),
+        "due_at": ticket.due_at, "response_due_at": response_due_at,
+        "resolution_due_at": resolution_due_at,
+        "sla": {
+            "response": {"due_at": response_due_at, "state": target_state(
+                response_due_at, first_response_at, now,
+                breached_at=ticket.response_breached_at, paused_at=paused_at)},
+            "resolution": {"due_at": resolution_due_at, "state": target_state(
+                resolution_due_at, ticket.resolved_at, now,
+                breached_at=ticket.resolution_breached_at, paused_at=paused_at)},
+            "first_response_at": first_response_at,
+        },
+        "resolved_at": ticket.resolved_at, "closed_at": ticket.closed_at,
+        "resolution_notes": ticket.resolution_notes,
+        "satisfaction_rating": ticket.satisfaction_rating, "version": ticket.version,
+        "created_at": ticket.created_at, "updated_at": ticket.updated_at,
+    }
 
 
 def history_entry_read(entry: Any, message: str) -> HistoryEntryRead:

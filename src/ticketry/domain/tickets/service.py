@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, case, delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ticketry.config import Settings, get_settings
 from ticketry.db import utcnow
@@ -25,6 +26,7 @@ from ticketry.domain.history.service import (
     ChangeGroup,
     describe_entry,
     group_changes,
+    history_entry,
     list_ticket_history,
     record_change,
 )
@@ -523,7 +525,7 @@ def record_modification(session: Session, *, actor: User, ticket: Ticket, field:
     if not actor.is_agent:
         raise PermissionDenied("only agents may record modifications")
     now = utcnow()
-    entry = record_change(session, ticket_id=ticket.id, actor=actor,
+    entry = history_entry(session, ticket_id=ticket.id, actor=actor,
                           change_type=ChangeType.MODIFICATION, at=now, field=field, old=old,
                           new=new, details={"reason": reason} if reason else {})
     entry.actor = actor
@@ -636,11 +638,14 @@ def create_ticket(session: Session, *, actor: User, data: TicketCreate,
                                    f"{status.key}")
         _transition(session, ticket, config, actor, data.status, now, settings)
     log.info("ticket_created", key=key, queue=config.key, actor=actor.username)
-    ticket.requester = requester
+    # The related rows the view shows, set as loaded (their keys are already in the row):
+    # assigned, they would mark the ticket changed and cost the flush below a pass over it.
+    set_committed_value(ticket, "requester", requester)
     if ticket.assignee_id is None:
-        ticket.assignee = None
-    ticket.queue = queue_of_config(session, config)
-    ticket.team = session.get(Team, ticket.team_id) if ticket.team_id else None
+        set_committed_value(ticket, "assignee", None)
+    set_committed_value(ticket, "queue", queue_of_config(session, config))
+    set_committed_value(ticket, "team",
+                        session.get(Team, ticket.team_id) if ticket.team_id else None)
     emit_ticket_event(session, type=EventType.TICKET_CREATED, actor=actor, ticket=ticket, at=now)
     if ticket.assignee_id is not None:
         emit_ticket_event(session, type=EventType.TICKET_ASSIGNED, actor=actor, ticket=ticket,
