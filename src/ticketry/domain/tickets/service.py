@@ -415,7 +415,9 @@ def filtered_tickets(session: Session, actor: User, filters: TicketFilters) -> S
             Ticket.assignee_id == select(User.id).where(
                 User.username == filters.assignee_ref).scalar_subquery()))
     if filters.customer_email is not None:
-        stmt = stmt.where(func.lower(Ticket.customer_email) == filters.customer_email.lower())
+        # The first term only lets SQLite use the partial index (see CUSTOMER_EMAIL_PRESENT).
+        stmt = stmt.where(Ticket.customer_email.is_not(None),
+                          func.lower(Ticket.customer_email) == filters.customer_email.lower())
     if filters.unassigned is not None:
         stmt = stmt.where(Ticket.assignee_id.is_(None) if filters.unassigned
                           else Ticket.assignee_id.is_not(None))
