@@ -39,43 +39,20 @@ def record_change(
     old: Any = None,
     new: Any = None,
     details: dict[str, Any] | None = None,
-) -> None:
-    """Write a history row now, as a plain INSERT: a mutation writes one or more, and through
-    the ORM's unit of work each cost about as much as the rest of a ticket's creation."""
-    session.connection().execute(_INSERT_HISTORY, {
+) -> int:
+    """Write a history row now, as a plain INSERT, and return its id: a mutation writes one or
+    more, and through the ORM's unit of work each cost about as much as the rest of a ticket's
+    creation."""
+    inserted = session.connection().execute(_INSERT_HISTORY, {
         "ticket_id": ticket_id, "actor_id": actor.id if actor else None,
         "change_type": str(change_type), "field": field, "old_value": _text(old),
         "new_value": _text(new), "metadata": details or {}, "created_at": at})
+    key = inserted.inserted_primary_key
+    assert key is not None  # a single-row INSERT always reports its key
+    return int(key[0])
 
 
 _INSERT_HISTORY = insert(cast(Table, TicketHistory.__table__))
-
-
-def history_entry(
-    session: Session,
-    *,
-    ticket_id: int,
-    actor: User | None,
-    change_type: ChangeType | str,
-    at: datetime,
-    field: str | None = None,
-    old: Any = None,
-    new: Any = None,
-    details: dict[str, Any] | None = None,
-) -> TicketHistory:
-    """A history row as an ORM object in the session, for a caller that shows it back."""
-    entry = TicketHistory(
-        ticket_id=ticket_id,
-        actor_id=actor.id if actor else None,
-        change_type=str(change_type),
-        field=field,
-        old_value=_text(old),
-        new_value=_text(new),
-        details=details or {},
-        created_at=at,
-    )
-    session.add(entry)
-    return entry
 
 
 def list_ticket_history(

@@ -26,7 +26,6 @@ from ticketry.domain.history.service import (
     ChangeGroup,
     describe_entry,
     group_changes,
-    history_entry,
     list_ticket_history,
     record_change,
 )
@@ -527,10 +526,11 @@ def record_modification(session: Session, *, actor: User, ticket: Ticket, field:
     if not actor.is_agent:
         raise PermissionDenied("only agents may record modifications")
     now = utcnow()
-    entry = history_entry(session, ticket_id=ticket.id, actor=actor,
-                          change_type=ChangeType.MODIFICATION, at=now, field=field, old=old,
-                          new=new, details={"reason": reason} if reason else {})
-    entry.actor = actor
+    entry_id = record_change(session, ticket_id=ticket.id, actor=actor,
+                             change_type=ChangeType.MODIFICATION, at=now, field=field, old=old,
+                             new=new, details={"reason": reason} if reason else {})
+    entry = session.get_one(TicketHistory, entry_id)
+    set_committed_value(entry, "actor", actor)
     ticket.updated_at = now
     session.flush()
     config = get_queue_config(session, ticket.queue_id)
