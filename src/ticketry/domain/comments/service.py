@@ -53,7 +53,7 @@ def add_comment(session: Session, *, actor: User, ticket_id: uuid.UUID,
     )
     session.add(comment)
     session.flush()
-    comment.author = actor
+    set_committed_value(comment, "author", actor)  # loaded, not a change to flush
     for file in files:
         file.comment_id = comment.id
         # A file on an internal note is as internal as the note.
