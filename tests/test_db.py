@@ -1,4 +1,5 @@
-"""Bulk writes: rows written by `insert_rows` read back exactly as rows the ORM wrote."""
+"""Bulk writes: rows written by `insert_rows` read back exactly as rows the ORM wrote; UTC
+timestamps read back aware whatever form SQLite holds them in."""
 
 from __future__ import annotations
 
@@ -109,3 +110,24 @@ def test_a_failing_row_raises_the_usual_integrity_error(session: Session) -> Non
 def test_nothing_to_insert_or_reserve_is_no_statement(session: Session) -> None:
     insert_rows(session, TicketTag, [])
     assert reserve_ids(session, Ticket, 0) == []
+
+
+@pytest.mark.parametrize(("stored", "read"), [
+    ("2026-03-04 05:06:07.891011", datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)),
+    ("2026-03-04 05:06:07", datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)),
+    ("2026-03-04T05:06:07.5", datetime(2026, 3, 4, 5, 6, 7, 500000, tzinfo=UTC)),
+    ("2026-03-04 05:06", datetime(2026, 3, 4, 5, 6, tzinfo=UTC)),
+])
+def test_sqlite_timestamp_text_reads_back_as_an_aware_utc_datetime(
+        session: Session, stored: str, read: datetime) -> None:
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL returns timestamps, not text; SQLite's text form is the subject")
+    ticket = make_ticket(session, make_user(session, Role.DEVOPS_ENGINEER))
+    session.connection().exec_driver_sql(
+        "INSERT INTO ticket_history (ticket_id, change_type, metadata, created_at) "
+        "VALUES (?, 'UPDATE', '{}', ?)", (ticket.id, stored))
+    value = session.scalar(select(TicketHistory.created_at).where(
+        TicketHistory.ticket_id == ticket.id, TicketHistory.change_type == "UPDATE"))
+    assert value is not None
+    assert value == read
+    assert value.tzinfo is UTC
