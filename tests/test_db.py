@@ -4,11 +4,11 @@ timestamps read back aware whatever form SQLite holds them in."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -129,3 +129,22 @@ def test_sqlite_timestamp_text_reads_as_an_aware_utc_datetime(stored: str | None
     value = process(stored)
     assert value == read
     assert value is None or value.tzinfo is UTC
+
+
+def test_timestamps_read_back_aware_in_utc_on_every_backend(session: Session) -> None:
+    ticket = make_ticket(session, make_user(session, Role.DEVOPS_ENGINEER))
+    session.expire(ticket)
+    created = session.scalar(select(Ticket.created_at).where(Ticket.id == ticket.id))
+    assert created is not None
+    assert created.tzinfo is UTC
+
+
+def test_a_postgresql_timestamp_in_another_zone_is_converted_to_utc() -> None:
+    # Our PostgreSQL sessions run in UTC; a connection in another zone still reads UTC.
+    dialect = postgresql.dialect()
+    process = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+    paris = timezone(timedelta(hours=1))
+    value = process(datetime(2026, 3, 4, 6, 6, 7, tzinfo=paris))
+    assert value == datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert value.tzinfo is UTC
+    assert process(None) is None

@@ -69,7 +69,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
         if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
+            # PostgreSQL returns aware datetimes, in UTC already on our connections (their
+            # TimeZone is UTC, see create_db_engine): kept as they are, without a conversion
+            # per value; any other zone is converted.
+            def aware(value: datetime | None) -> datetime | None:
+                if value is None or value.tzinfo is UTC:
+                    return value
+                return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+            return aware
         # SQLite returns the stored text: parsed straight to an aware datetime in one call
         # (0.15 µs), where parsing it naive, then `replace(tzinfo=...)`, took 1.9 µs: a tenth
         # of a ticket list's time (a dozen timestamps per ticket). Text in any other form goes
@@ -140,7 +148,11 @@ def create_db_engine(raw_url: str, *, pool_size: int = 20, max_overflow: int = 2
         return engine
     # A bounded connect: a request's first statement may run on the event loop, and an
     # unreachable server must not hold it (libpq waits forever by default).
-    connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": 10}
+    connect_args: dict[str, Any] = {} if "connect_timeout" in url.query else {"connect_timeout": 10}
+    if "options" not in url.query:
+        # Sessions in UTC: timestamps come back in the zone the service uses, so reading them
+        # needs no conversion (psycopg gives datetime.UTC for it), whatever the server's zone.
+        connect_args["options"] = "-c TimeZone=UTC"
     return create_engine(
         url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False,
         connect_args=connect_args,
