@@ -96,6 +96,44 @@ def test_a_crash_half_way_leaves_only_whole_tickets(session: Session) -> None:
                           .where(Ticket.customer_id.in_(["C3", "C4", "C5"]))) == 0
 
 
+def test_a_file_malformed_part_way_keeps_the_whole_batches_before_it(session: Session) -> None:
+    """An error in the file stops the import: every whole batch before it is stored, nothing
+    after it."""
+    agent = make_user(session, Role.MANAGER)
+    items = [{"customer_id": f"M{n}", "customer_email": f"m{n}@example.com",
+              "customer_name": f"M {n}", "subject": f"Subject {n}",
+              "description": f"A long enough description {n}", "category": "other",
+              "priority": "low", "status": "new"} for n in range(1, 4)]
+    text = json.dumps(items)[:-1] + ', {"subject": '
+    before = session.scalar(select(func.count()).select_from(Ticket))
+
+    with pytest.raises(MalformedImportFile):
+        import_tickets(session, actor=agent, queue_key="support", batch_size=2,
+                       rows=iter_rows(io.BytesIO(text.encode()), "json"),
+                       checkpoint=session.flush)
+
+    stored = session.scalars(select(Ticket.customer_id).where(Ticket.customer_id.like("M%")))
+    assert sorted(stored) == ["M1", "M2"]
+    assert session.scalar(select(func.count()).select_from(Ticket)) == before + 2
+
+
+def test_progress_is_told_each_batch_once_it_is_committed(session: Session) -> None:
+    agent = make_user(session, Role.MANAGER)
+    text = HEADER + "".join(ROW.format(n=n) for n in range(1, 8))
+    log: list[str] = []
+
+    def checkpoint() -> None:
+        log.append("commit")
+        session.flush()
+
+    report = import_tickets(session, actor=agent, queue_key="support", batch_size=3,
+                            rows=iter_rows(io.BytesIO(text.encode()), "csv"),
+                            checkpoint=checkpoint, progress=lambda rows: log.append(str(rows)))
+
+    assert report.successful == 7
+    assert log == ["commit", "3", "commit", "3", "commit", "1"]
+
+
 def test_each_rows_tags_history_and_event_belong_to_its_own_ticket(session: Session) -> None:
     agent = make_user(session, Role.MANAGER)
     rows = "".join(ROW.format(n=n).replace(",a;b\n", f",row{n};shared\n") for n in range(1, 41))
