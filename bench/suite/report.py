@@ -36,6 +36,10 @@ def _missing_reason(rows: Iterable[Row], contender: str) -> str:
     return f"{contender} not measured"
 
 
+# Framework floors (bench/suite/floor_app.py): reported beside the ceiling ratios.
+FLOORS = ("floor", "floor-session")
+
+
 def _ratio_target(name: str, backend: str, size: int, mine: Row | None, other: Row | None,
                   reference: str, goal: float, rows: list[Row], note: str = "") -> Row:
     if mine is None or other is None or not other["requests_per_second"]:
@@ -61,6 +65,15 @@ def targets(rows: list[Row]) -> list[Row]:
                             operation=op)
             found.append(_ratio_target(f"{op}: ticketry / ceiling", backend, size, mine,
                                        ceiling, "ceiling", goal, rows))
+            # The framework floors, when measured: how much of the ceiling FastAPI keeps with
+            # no work at all, and with one ORM session per request (references, no goal).
+            for floor in FLOORS:
+                row = _find(rows, contender=floor, backend=backend, size=size, workers=1,
+                            operation=op)
+                if row is not None and ceiling is not None:
+                    found.append({**_ratio_target(f"{op}: {floor} / ceiling", backend, size,
+                                                  row, ceiling, "ceiling", 0.0, rows),
+                                  "goal": None, "met": None})
         if size >= P99_SIZE:
             for op in CEILING_TARGETS:
                 mine = _find(rows, contender="ticketry", backend=backend, size=size, workers=1,

@@ -38,7 +38,7 @@ import report  # noqa: E402
 from contender import OPERATIONS, Contender, Prepared  # noqa: E402
 from processes import Server, ServerError, free_port  # noqa: E402
 
-CONTENDERS = ("ticketry", "ceiling", "django-helpdesk")
+CONTENDERS = ("ticketry", "ceiling", "floor", "floor-session", "django-helpdesk")
 # Writes last: the reads see the seeded number of tickets, not the ones the load created.
 EXECUTION_ORDER = ("get", "list", "search", "dashboard", "comment", "create")
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
