@@ -41,7 +41,8 @@ FLOORS = ("floor", "floor-session")
 
 
 def _ratio_target(name: str, backend: str, size: int, mine: Row | None, other: Row | None,
-                  reference: str, goal: float, rows: list[Row], note: str = "") -> Row:
+                  reference: str, goal: float | None, rows: list[Row], note: str = "") -> Row:
+    """A ratio of requests/s to a reference; without a goal it is reported, never judged."""
     if mine is None or other is None or not other["requests_per_second"]:
         missing = "ticketry not measured" if mine is None else _missing_reason(rows, reference)
         return {"target": name, "backend": backend, "size": size, "ticketry": None,
@@ -50,7 +51,8 @@ def _ratio_target(name: str, backend: str, size: int, mine: Row | None, other: R
         if other["requests_per_second"] else None
     return {"target": name, "backend": backend, "size": size,
             "ticketry": mine["requests_per_second"], "reference": other["requests_per_second"],
-            "ratio": ratio, "goal": goal, "met": ratio is not None and ratio >= goal,
+            "ratio": ratio, "goal": goal,
+            "met": None if goal is None else ratio is not None and ratio >= goal,
             "note": note}
 
 
@@ -71,9 +73,8 @@ def targets(rows: list[Row]) -> list[Row]:
                 row = _find(rows, contender=floor, backend=backend, size=size, workers=1,
                             operation=op)
                 if row is not None and ceiling is not None:
-                    found.append({**_ratio_target(f"{op}: {floor} / ceiling", backend, size,
-                                                  row, ceiling, "ceiling", 0.0, rows),
-                                  "goal": None, "met": None})
+                    found.append(_ratio_target(f"{op}: {floor} / ceiling", backend, size, row,
+                                               ceiling, "ceiling", None, rows))
         if size >= P99_SIZE:
             for op in CEILING_TARGETS:
                 mine = _find(rows, contender="ticketry", backend=backend, size=size, workers=1,
