@@ -53,7 +53,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 now = time.time()
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 ticket = json.loads(body)["data"]["ticket"]

@@ -97,6 +97,14 @@ def targets(rows: list[Row]) -> list[Row]:
                 note = "peer on sqlite" if peer else ""
             found.append(_ratio_target(f"{op}: ticketry / django-helpdesk", backend, size, mine,
                                        peer, "django-helpdesk", PEER_TARGET, rows, note))
+            # The floors against the same peer: the most any FastAPI app (with an ORM session
+            # per request) could reach of this target here. No goal.
+            for floor in FLOORS:
+                row = _find(rows, contender=floor, backend=backend, size=size, workers=1,
+                            operation=op)
+                if row is not None and peer is not None:
+                    found.append(_ratio_target(f"{op}: {floor} / django-helpdesk", backend, size,
+                                               row, peer, "django-helpdesk", None, rows, note))
         if not any(r["contender"] == "django-helpdesk" and r.get("status") == "ok"
                    for r in rows):
             found.append({"target": "every operation: ticketry / django-helpdesk",
