@@ -56,16 +56,33 @@ def _ratio_target(name: str, backend: str, size: int, mine: Row | None, other: R
             "note": note}
 
 
-def _mark_above_floor(target: Row, floors: list[Row]) -> None:
-    """Say so when a goal is beyond what a floor itself reached in this run: no app with that
-    floor's per-request cost could meet it, whatever its own work."""
-    goal = target["goal"]
-    for floor in floors:
-        if goal is not None and floor["ratio"] is not None and floor["ratio"] < goal:
-            name = floor["target"].split(":", 1)[1].split("/", 1)[0].strip()
-            bound = f"goal above {name}'s {floor['ratio']:.2f}"
-            target["note"] = f"{target['note']}; {bound}" if target["note"] else bound
-            return
+def _add_note(row: Row, text: str) -> None:
+    row["note"] = f"{row['note']}; {text}" if row["note"] else text
+
+
+def _floor_ratios(target: Row, rows: list[Row], *, op: str, backend: str, size: int,
+                  reference: Row | None, reference_name: str, note: str = "") -> list[Row]:
+    """The floors' ratios to `target`'s reference, when measured (reported, no goal). When a
+    floor itself falls short of `target`'s goal, `target` says so: no app with that floor's
+    per-request cost could meet it, whatever its own work."""
+    if reference is None:
+        return []
+    found: list[Row] = []
+    marked = False
+    for floor in FLOORS:
+        row = _find(rows, contender=floor, backend=backend, size=size, workers=1,
+                    operation=op)
+        if row is None:
+            continue
+        ratio = _ratio_target(f"{op}: {floor} / {reference_name}", backend, size, row,
+                              reference, reference_name, None, rows, note)
+        found.append(ratio)
+        goal = target["goal"]
+        if not marked and goal is not None and ratio["ratio"] is not None \
+                and ratio["ratio"] < goal:
+            _add_note(target, f"goal above {floor}'s {ratio['ratio']:.2f}")
+            marked = True
+    return found
 
 
 def targets(rows: list[Row]) -> list[Row]:
@@ -79,35 +96,27 @@ def targets(rows: list[Row]) -> list[Row]:
                             operation=op)
             target = _ratio_target(f"{op}: ticketry / ceiling", backend, size, mine,
                                    ceiling, "ceiling", goal, rows)
-            found.append(target)
-            # The framework floors, when measured: how much of the ceiling FastAPI keeps with
-            # no work at all, and with one ORM session per request (references, no goal).
-            floors = [_ratio_target(f"{op}: {floor} / ceiling", backend, size, row, ceiling,
-                                    "ceiling", None, rows)
-                      for floor in FLOORS
-                      if (row := _find(rows, contender=floor, backend=backend, size=size,
-                                       workers=1, operation=op)) is not None
-                      and ceiling is not None]
-            _mark_above_floor(target, floors)
-            found.extend(floors)
+            # Beside it, how much of the ceiling FastAPI keeps with no work at all, and with
+            # one ORM session per request.
+            found += [target, *_floor_ratios(target, rows, op=op, backend=backend, size=size,
+                                             reference=ceiling, reference_name="ceiling")]
         if size >= P99_SIZE:
             for op in CEILING_TARGETS:
                 mine = _find(rows, contender="ticketry", backend=backend, size=size, workers=1,
                              operation=op)
-                note = "" if mine else "ticketry not measured"
+                p99 = {"target": f"{op}: ticketry p99 (ms)", "backend": backend,
+                       "size": size, "ticketry": mine and mine["p99_ms"],
+                       "reference": None, "ratio": None, "goal": P99_TARGET_MS,
+                       "met": None if mine is None else mine["p99_ms"] <= P99_TARGET_MS,
+                       "note": "" if mine else "ticketry not measured"}
                 # A floor slower than the goal by itself (no work at all) bounds it too.
                 for floor in FLOORS:
                     row = _find(rows, contender=floor, backend=backend, size=size, workers=1,
                                 operation=op)
                     if row is not None and row["p99_ms"] > P99_TARGET_MS:
-                        bound = f"goal below {floor}'s own p99 {row['p99_ms']:.1f} ms"
-                        note = f"{note}; {bound}" if note else bound
+                        _add_note(p99, f"goal below {floor}'s own p99 {row['p99_ms']:.1f} ms")
                         break
-                found.append({"target": f"{op}: ticketry p99 (ms)", "backend": backend,
-                              "size": size, "ticketry": mine and mine["p99_ms"],
-                              "reference": None, "ratio": None, "goal": P99_TARGET_MS,
-                              "met": None if mine is None else mine["p99_ms"] <= P99_TARGET_MS,
-                              "note": note})
+                found.append(p99)
         for op in sorted({r["operation"] for r in rows if r["contender"] == "django-helpdesk"
                           and r.get("status") == "ok"}):
             mine = _find(rows, contender="ticketry", backend=backend, size=size, workers=1,
@@ -121,17 +130,11 @@ def targets(rows: list[Row]) -> list[Row]:
                 note = "peer on sqlite" if peer else ""
             target = _ratio_target(f"{op}: ticketry / django-helpdesk", backend, size, mine,
                                    peer, "django-helpdesk", PEER_TARGET, rows, note)
-            found.append(target)
-            # The floors against the same peer: the most any FastAPI app (with an ORM session
-            # per request) could reach of this target here. No goal.
-            floors = [_ratio_target(f"{op}: {floor} / django-helpdesk", backend, size, row,
-                                    peer, "django-helpdesk", None, rows, note)
-                      for floor in FLOORS
-                      if (row := _find(rows, contender=floor, backend=backend, size=size,
-                                       workers=1, operation=op)) is not None
-                      and peer is not None]
-            _mark_above_floor(target, floors)
-            found.extend(floors)
+            # Beside it, the most any FastAPI app (with an ORM session per request) could
+            # reach of this target here.
+            found += [target, *_floor_ratios(target, rows, op=op, backend=backend, size=size,
+                                             reference=peer, reference_name="django-helpdesk",
+                                             note=note)]
         if not any(r["contender"] == "django-helpdesk" and r.get("status") == "ok"
                    for r in rows):
             found.append({"target": "every operation: ticketry / django-helpdesk",
